@@ -1,0 +1,147 @@
+"""Shared test fixtures: named users per role, the sandbox AWS, a real Celery worker, a real browser."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Tests never reach a real AWS account: dummy credentials, and every client points at the sandbox.
+for _name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_name, None)
+os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+
+SCREENSHOTS = Path(__file__).resolve().parent / "var" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct-horse-battery-9"
+
+
+def make_user(username, role):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(username, password=PASSWORD, is_staff=role == "admin")
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    return make_user("vera-viewer", "viewer")
+
+
+@pytest.fixture
+def operator(db):
+    return make_user("otto-operator", "operator")
+
+
+@pytest.fixture
+def admin_user(db):
+    return make_user("ada-admin", "admin")
+
+
+@pytest.fixture
+def client_for(client):
+    """A test client signed in as the given user (or anonymous for None)."""
+
+    def signed_in(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return signed_in
+
+
+# The sandbox AWS: one server for the session, reset before each test that uses it.
+@pytest.fixture(scope="session")
+def sandbox_server():
+    from sandbox.testing import run_sandbox
+
+    with run_sandbox(manual_clock=True) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server, settings):
+    from dashboard import aws
+
+    sandbox_server.reset()
+    settings.AWS_ENDPOINT_URL = sandbox_server.endpoint_url
+    settings.AWS_REGION = "us-east-1"
+    settings.AWS_MAX_ATTEMPTS = 2
+    aws.reset_clients()
+    yield sandbox_server
+    aws.reset_clients()
+
+
+# A real Celery worker, in a thread, consuming from the configured broker (Redis in CI).
+@pytest.fixture(scope="session")
+def celery_worker_session():
+    from celery.contrib.testing.worker import start_worker
+
+    from dashboard.celery import app
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="WARNING") as w:
+        yield w
+
+
+@pytest.fixture
+def worker(celery_worker_session, transactional_db):
+    return celery_worker_session
+
+
+# A real headless Chromium driven by Playwright.
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    yield page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def sign_in(page, live_server):
+    def signed_in_as(user):
+        page.goto(f"{live_server.url}/sign-in/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        return page
+
+    return signed_in_as
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SCREENSHOTS.exists() and any(SCREENSHOTS.iterdir()):
+        terminalreporter.write_line(f"Browser test screenshots: {SCREENSHOTS}")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,86 @@
+"""The names of audit events, shared by everything that writes or reads the audit log.
+
+Conventions every writer follows, so that history, timelines and insights can join events:
+- `scope` is the release target's name (or the setup's name for wizard events).
+- Release events carry `params["execution_id"]` (CodePipeline execution) and/or `params["deployment_id"]`
+  (CodeDeploy `d-...`) whenever they are known; `pipeline.execution_started` also carries `image_digest`,
+  `image_tag`, `image_uri`, `image_pushed_at` (ISO 8601) and `source_revision` when the source stage has them.
+- An operator action is two events: `requested` (with reason and parameters, in the transaction that creates the
+  action row), then `succeeded` or `failed` (AWS request id, or AWS error code and message) pointing back at the
+  request with `follows`.
+- What the pollers observe is recorded once, with outcome `observed` and no actor ("system").
+"""
+
+# People signing in, and users and roles
+SIGN_IN = "auth.sign_in"
+SIGN_IN_FAILED = "auth.sign_in_failed"
+ROLES_CHANGED = "user.roles_changed"
+
+# The connection check on the overview
+CONNECTION_CHECK = "aws.connection_check"
+
+# The setup wizard (scope: the setup's name; params: step, created resources)
+SETUP_STEP = "setup.step"
+SETUP_TEARDOWN = "setup.teardown"
+
+# Tracking release targets
+TARGET_TRACKED = "target.tracked"
+TARGET_UNTRACKED = "target.untracked"
+
+# Operator actions on a release target (outcome requested, then succeeded or failed)
+RELEASE_CHANGE = "release.start_execution"
+STOP_EXECUTION = "release.stop_execution"
+RETRY_STAGE = "release.retry_stage"
+REROUTE = "release.reroute"
+ROLLBACK = "release.rollback"
+TERMINATE_ORIGINAL = "release.terminate_original"
+REDEPLOY_PREVIOUS = "release.redeploy_previous"
+OPERATOR_ACTIONS = (
+    RELEASE_CHANGE,
+    STOP_EXECUTION,
+    RETRY_STAGE,
+    REROUTE,
+    ROLLBACK,
+    TERMINATE_ORIGINAL,
+    REDEPLOY_PREVIOUS,
+)
+
+# Observed by the pollers (outcome observed, actor system)
+EXECUTION_STARTED = "pipeline.execution_started"
+STAGE_FAILED = "pipeline.stage_failed"
+EXECUTION_FINISHED = "pipeline.execution_finished"  # params["status"]: Succeeded, Failed, Stopped, Superseded
+DEPLOYMENT_CREATED = "deployment.created"
+LIFECYCLE_EVENT = "deployment.lifecycle_event"  # params["event"], params["status"]
+DEPLOYMENT_READY = "deployment.ready"  # waiting for a reroute
+TRAFFIC_REROUTED = "deployment.traffic_rerouted"  # production traffic on the replacement task set
+ORIGINAL_TERMINATED = "deployment.original_terminated"
+DEPLOYMENT_FINISHED = "deployment.finished"  # params["status"]: Succeeded, Failed, Stopped
+ROLLED_BACK = "deployment.rolled_back"  # params["rollback_deployment_id"]
+
+LABELS = {
+    SIGN_IN: "Signed in",
+    SIGN_IN_FAILED: "Failed sign-in",
+    ROLES_CHANGED: "Roles changed",
+    CONNECTION_CHECK: "Checked the AWS connection",
+    SETUP_STEP: "Setup step",
+    SETUP_TEARDOWN: "Teardown",
+    TARGET_TRACKED: "Started tracking",
+    TARGET_UNTRACKED: "Stopped tracking",
+    RELEASE_CHANGE: "Release change",
+    STOP_EXECUTION: "Stop execution",
+    RETRY_STAGE: "Retry stage",
+    REROUTE: "Reroute traffic",
+    ROLLBACK: "Stop and roll back",
+    TERMINATE_ORIGINAL: "Terminate original task set",
+    REDEPLOY_PREVIOUS: "Redeploy previous revision",
+    EXECUTION_STARTED: "Execution started",
+    STAGE_FAILED: "Stage failed",
+    EXECUTION_FINISHED: "Execution finished",
+    DEPLOYMENT_CREATED: "Deployment created",
+    LIFECYCLE_EVENT: "Lifecycle event",
+    DEPLOYMENT_READY: "Ready for reroute",
+    TRAFFIC_REROUTED: "Traffic rerouted",
+    ORIGINAL_TERMINATED: "Original task set terminated",
+    DEPLOYMENT_FINISHED: "Deployment finished",
+    ROLLED_BACK: "Rolled back",
+}

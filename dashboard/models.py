@@ -1,0 +1,77 @@
+from django.conf import settings
+from django.db import models
+
+from .audit import AuditEvent  # noqa: F401  (the audit log is part of this app)
+
+
+class Job(models.Model):
+    """A background job's row: the truth about it, which pages read (never the broker)."""
+
+    PENDING, RUNNING, SUCCEEDED, FAILED = "pending", "running", "succeeded", "failed"
+    STATUSES = [(s, s.title()) for s in (PENDING, RUNNING, SUCCEEDED, FAILED)]
+
+    status = models.CharField(max_length=16, choices=STATUSES, default=PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=128, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_finished(self):
+        return self.status in (self.SUCCEEDED, self.FAILED)
+
+    def claim(self):
+        """Move pending → running; False when another worker already has it (or it is done)."""
+        from django.utils import timezone
+
+        claimed = (
+            type(self)
+            .objects.filter(pk=self.pk, status=self.PENDING)
+            .update(status=self.RUNNING, started_at=timezone.now())
+        )
+        if claimed:
+            self.refresh_from_db()
+        return bool(claimed)
+
+    def finish(self, error=None, **fields):
+        from django.utils import timezone
+
+        self.status = self.FAILED if error else self.SUCCEEDED
+        self.finished_at = timezone.now()
+        if error:
+            self.error_code, self.error_message = error.code, error.message
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.save()
+
+
+class ConnectionCheck(Job):
+    """Who the dashboard is signed in to AWS as: STS get_caller_identity, run by a worker."""
+
+    region = models.CharField(max_length=32, blank=True)
+    endpoint_url = models.CharField(max_length=255, blank=True)
+    account = models.CharField(max_length=32, blank=True)
+    arn = models.CharField(max_length=2048, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        get_latest_by = "created_at"
+
+    def __str__(self):
+        return f"Connection check {self.pk} ({self.status})"
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by a beat-scheduled task on a worker: proof that beat, broker and worker all run."""
+
+    name = models.CharField(max_length=64, unique=True)
+    seen_at = models.DateTimeField()
+    hostname = models.CharField(max_length=255, blank=True)
+
+    def __str__(self):
+        return f"{self.name} seen at {self.seen_at:%Y-%m-%d %H:%M:%S}"

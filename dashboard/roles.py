@@ -1,0 +1,51 @@
+"""Three roles, as groups: viewer sees everything, operator acts on releases, admin sets up and manages users."""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+VIEWER, OPERATOR, ADMIN = "viewer", "operator", "admin"
+ROLES = (VIEWER, OPERATOR, ADMIN)  # each role includes the ones before it
+
+
+def role_of(user):
+    """The highest role a user holds, or None."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return ADMIN
+    names = {group.name for group in user.groups.all()}
+    held = [role for role in ROLES if role in names]
+    return held[-1] if held else None
+
+
+def has_role(user, role):
+    held = role_of(user)
+    return held is not None and ROLES.index(held) >= ROLES.index(role)
+
+
+def role_required(role):
+    """Refuse (403) a signed-in user below `role`. Sign-in itself is required everywhere by middleware."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not has_role(request.user, role):
+                raise PermissionDenied(f"This needs the {role} role.")
+            return view(request, *args, **kwargs)
+
+        wrapped.required_role = role
+        return wrapped
+
+    return decorator
+
+
+def role_context(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "user_role": role_of(user),
+        "can_operate": has_role(user, OPERATOR),
+        "is_admin": has_role(user, ADMIN),
+    }

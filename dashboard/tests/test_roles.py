@@ -1,0 +1,98 @@
+"""The role matrix: anonymous, viewer, operator and admin against every URL of the product."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from conftest import make_user
+from dashboard.models import ConnectionCheck
+
+PUBLIC, SIGNED_IN, VIEWER, OPERATOR, ADMIN = "public", "signed-in", "viewer", "operator", "admin"
+RANK = {SIGNED_IN: 0, VIEWER: 1, OPERATOR: 2, ADMIN: 3}
+
+# name → {method: least role}; a method not listed is refused (405) for everyone.
+MATRIX = {
+    "overview": {"GET": VIEWER},
+    "connection-check-create": {"POST": OPERATOR},
+    "connection-check-detail": {"GET": VIEWER},
+    "login": {"GET": PUBLIC, "POST": PUBLIC},
+    "logout": {"POST": SIGNED_IN},
+    "setup": {"GET": ADMIN},
+    "releases": {"GET": VIEWER},
+    "history": {"GET": VIEWER},
+}
+
+
+def named_urls(patterns=None, prefix=""):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name == "admin":  # Django's admin site has its own staff sign-in
+                continue
+            yield from named_urls(pattern.url_patterns, prefix)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield pattern.name
+
+
+def test_every_url_is_in_the_matrix():
+    assert set(named_urls()) == set(MATRIX)
+
+
+@pytest.fixture
+def url_kwargs(db):
+    check = ConnectionCheck.objects.create()
+    return {"connection-check-detail": {"pk": check.pk}}
+
+
+def expected(rule, role):
+    if rule == PUBLIC:
+        return "ok"
+    if role is None:
+        return "sign-in"
+    return "ok" if RANK[role] >= RANK[rule] else "forbidden"
+
+
+def outcome(response):
+    if response.status_code == 302 and "/sign-in/?next=" in response["Location"]:
+        return "sign-in"
+    if response.status_code == 403:
+        return "forbidden"
+    if response.status_code == 405:
+        return "not-allowed"
+    assert response.status_code < 400, response.status_code
+    return "ok"
+
+
+@pytest.mark.parametrize("role", [None, VIEWER, OPERATOR, ADMIN])
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_role_matrix(name, role, client, url_kwargs):
+    user = make_user(f"user-{role}", role) if role else None
+    if user:
+        client.force_login(user)
+    url = reverse(name, kwargs=url_kwargs.get(name))
+    for method in ("GET", "POST"):
+        response = getattr(client, method.lower())(url)
+        rule = MATRIX[name].get(method)
+        if rule is None:
+            # Anonymous visitors are sent to sign-in before anything else is said.
+            assert outcome(response) == ("sign-in" if role is None else "not-allowed"), f"{method} {url}"
+            continue
+        assert outcome(response) == expected(rule, role), f"{method} {url} as {role}"
+        if user and method == "POST" and name == "logout":
+            client.force_login(user)
+
+
+ACCOUNT_POSTS = {"login", "logout"}  # the only POSTs a viewer makes: signing in and out
+
+
+def test_viewers_are_refused_every_action(client, url_kwargs, viewer):
+    actions = sorted(n for n, rules in MATRIX.items() if "POST" in rules and n not in ACCOUNT_POSTS)
+    assert actions
+    assert all(RANK[MATRIX[n]["POST"]] > RANK[VIEWER] for n in actions)
+    for name in actions:
+        client.force_login(viewer)
+        assert client.post(reverse(name, kwargs=url_kwargs.get(name))).status_code == 403, name
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get("/releases/")
+    assert response.status_code == 302
+    assert response["Location"] == "/sign-in/?next=/releases/"

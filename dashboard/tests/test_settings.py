@@ -1,0 +1,71 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from dashboard.env import env_bool, env_int, env_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args, **env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("reader", "name", "value"),
+    [
+        (env_bool, "DEBUG", "maybe"),
+        (env_int, "AWS_MAX_ATTEMPTS", "five"),
+        (env_url, "AWS_ENDPOINT_URL", "localhost"),
+    ],
+)
+def test_a_bad_value_is_refused_with_its_name(monkeypatch, reader, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=name):
+        reader(name, 1) if reader is env_int else reader(name)
+
+
+def test_start_up_stops_with_a_clear_message_on_a_bad_setting(tmp_path):
+    result = run_manage("check", DEBUG="perhaps", VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path):
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        HTTPS="true",
+        SECRET_KEY="x" * 20 + "-production-secret-key-with-enough-variety-7Q",
+        VAR_DIR=str(tmp_path),
+        ALLOWED_HOSTS="dashboard.example.com",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_models_and_migrations_agree(db):
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_the_secret_key_is_kept_outside_the_database(tmp_path):
+    result = run_manage("check", VAR_DIR=str(tmp_path), SECRET_KEY="")
+    assert result.returncode == 0, result.stderr
+    key_file = tmp_path / "secret_key"
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert len(key_file.read_text()) >= 50

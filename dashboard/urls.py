@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import history, views
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("connection-checks/", views.connection_check_create, name="connection-check-create"),
+    path("connection-checks/<int:pk>/", views.connection_check_detail, name="connection-check-detail"),
+    path("sign-in/", auth_views.LoginView.as_view(), name="login"),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("setup/", include("provisioning.urls")),
+    path("releases/", include("releases.urls")),
+    path("history/", history.history, name="history"),
+    path("admin/", admin.site.urls),
+]
