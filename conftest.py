@@ -31,7 +31,7 @@ def make_user(username, role):
 
     user = get_user_model().objects.create_user(username, password=PASSWORD, is_staff=role == "admin")
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 

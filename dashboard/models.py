@@ -57,6 +57,7 @@ class ConnectionCheck(Job):
     endpoint_url = models.CharField(max_length=255, blank=True)
     account = models.CharField(max_length=32, blank=True)
     arn = models.CharField(max_length=2048, blank=True)
+    is_sandbox = models.BooleanField(default=False, help_text="The endpoint is the local sandbox AWS.")
 
     class Meta:
         ordering = ["-created_at"]

@@ -3,7 +3,7 @@ import socket
 from celery import shared_task
 from django.utils import timezone
 
-from . import aws
+from . import aws, sandbox_info
 from .models import ConnectionCheck, WorkerHeartbeat
 
 
@@ -17,7 +17,8 @@ def check_connection(check_id):
     except aws.AwsError as error:
         check.finish(error=error)
         return
-    check.finish(account=identity["Account"], arn=identity["Arn"])
+    is_sandbox = sandbox_info.probe(check.endpoint_url) is not None
+    check.finish(account=identity["Account"], arn=identity["Arn"], is_sandbox=is_sandbox)
 
 
 @shared_task(acks_late=True, expires=30)
