@@ -121,7 +121,7 @@ def as_aws_error(error, operation=""):
     return AwsError(
         code,
         info.get("Message") or str(error),
-        operation=operation or getattr(error, "operation_name", ""),
+        operation=getattr(error, "operation_name", "") or operation,
         request_id=meta.get("RequestId", ""),
         retryable=code in RETRYABLE_CODES or status >= 500,
     )
