@@ -73,6 +73,22 @@ class WorkerHeartbeat(models.Model):
     name = models.CharField(max_length=64, unique=True)
     seen_at = models.DateTimeField()
     hostname = models.CharField(max_length=255, blank=True)
+    endpoint_url = models.CharField(max_length=255, blank=True, help_text="The AWS endpoint the worker uses.")
+    sandbox = models.JSONField(null=True, blank=True, help_text="The sandbox's health, when the endpoint is one.")
 
     def __str__(self):
         return f"{self.name} seen at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ImagePush(Job):
+    """A sample image pushed to a repository of the sandbox AWS, to start a release without a terminal."""
+
+    repository = models.CharField(max_length=256)
+    tag = models.CharField(max_length=300, default="latest")
+    digest = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Push to {self.repository}:{self.tag} ({self.status})"

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dashboard.roles.role_context",
+                "dashboard.sandbox_views.sandbox_context",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },

@@ -1,10 +1,14 @@
 import socket
 
 from celery import shared_task
+from celery.signals import worker_ready
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from . import aws, sandbox_info
-from .models import ConnectionCheck, WorkerHeartbeat
+from . import aws, events, sandbox_info
+from .audit import AuditEvent, record
+from .models import ConnectionCheck, ImagePush, WorkerHeartbeat
 
 
 @shared_task(acks_late=True)
@@ -24,5 +28,41 @@ def check_connection(check_id):
 @shared_task(acks_late=True, expires=30)
 def record_heartbeat():
     WorkerHeartbeat.objects.update_or_create(
-        name="worker", defaults={"seen_at": timezone.now(), "hostname": socket.gethostname()}
+        name="worker",
+        defaults={
+            "seen_at": timezone.now(),
+            "hostname": socket.gethostname(),
+            "endpoint_url": settings.AWS_ENDPOINT_URL,
+            "sandbox": sandbox_info.probe(settings.AWS_ENDPOINT_URL),
+        },
     )
+
+
+@worker_ready.connect
+def heartbeat_at_start(sender, **kwargs):
+    record_heartbeat.delay()
+
+
+@shared_task(acks_late=True)
+def push_sample_image(push_id):
+    push = ImagePush.objects.get(pk=push_id)
+    if not push.claim():
+        return
+    requested = AuditEvent.objects.filter(action=events.SANDBOX_IMAGE_PUSH, target_id=str(push.pk)).first()
+    error, image = None, None
+    try:
+        image = sandbox_info.push_sample_image(push.repository, push.tag, label=f"push {push.pk} {timezone.now()}")
+    except aws.AwsError as failure:
+        error = failure
+    with transaction.atomic():
+        push.finish(error=error, digest=image["imageId"]["imageDigest"] if image else "")
+        record(
+            events.SANDBOX_IMAGE_PUSH,
+            outcome=AuditEvent.FAILED if error else AuditEvent.SUCCEEDED,
+            user=push.requested_by,
+            target_type="image_push",
+            target_id=push.pk,
+            error=error,
+            params={"repository": push.repository, "tag": push.tag, "image_digest": push.digest},
+            follows=requested,
+        )

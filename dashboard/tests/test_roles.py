@@ -2,9 +2,11 @@
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from conftest import make_user
-from dashboard.models import ConnectionCheck
+from dashboard.audit import AuditEvent, record
+from dashboard.models import ConnectionCheck, ImagePush, WorkerHeartbeat
 
 PUBLIC, SIGNED_IN, VIEWER, OPERATOR, ADMIN = "public", "signed-in", "viewer", "operator", "admin"
 RANK = {SIGNED_IN: 0, VIEWER: 1, OPERATOR: 2, ADMIN: 3}
@@ -19,6 +21,13 @@ MATRIX = {
     "setup": {"GET": ADMIN},
     "releases": {"GET": VIEWER},
     "history": {"GET": VIEWER},
+    "history-live": {"GET": VIEWER},
+    "history-export-csv": {"GET": VIEWER},
+    "history-export-jsonl": {"GET": VIEWER},
+    "release-timeline": {"GET": VIEWER},
+    "insights": {"GET": VIEWER},
+    "sandbox": {"GET": ADMIN, "POST": ADMIN},
+    "image-push-detail": {"GET": ADMIN},
 }
 
 
@@ -37,9 +46,19 @@ def test_every_url_is_in_the_matrix():
 
 
 @pytest.fixture
-def url_kwargs(db):
+def url_kwargs(db, settings):
+    settings.AWS_ENDPOINT_URL = "http://127.0.0.1:4566"
+    WorkerHeartbeat.objects.create(
+        name="worker", seen_at=timezone.now(), endpoint_url=settings.AWS_ENDPOINT_URL, sandbox={"sandbox": True}
+    )
     check = ConnectionCheck.objects.create()
-    return {"connection-check-detail": {"pk": check.pk}}
+    push = ImagePush.objects.create(repository="nginx")
+    record("pipeline.execution_started", outcome=AuditEvent.OBSERVED, scope="shop", params={"execution_id": "e-1"})
+    return {
+        "connection-check-detail": {"pk": check.pk},
+        "image-push-detail": {"pk": push.pk},
+        "release-timeline": {"scope": "shop", "execution_id": "e-1"},
+    }
 
 
 def expected(rule, role):

@@ -1,0 +1,67 @@
+import time
+
+import pytest
+from django.urls import reverse
+
+from dashboard import aws
+from dashboard.audit import AuditEvent
+from dashboard.models import ImagePush, WorkerHeartbeat
+from dashboard.tasks import record_heartbeat
+
+
+@pytest.fixture
+def seen_sandbox(sandbox):
+    record_heartbeat()
+    return sandbox
+
+
+def test_the_worker_notices_the_endpoint_is_the_sandbox(seen_sandbox):
+    beat = WorkerHeartbeat.objects.get()
+    assert beat.sandbox["sandbox"] is True
+    assert beat.endpoint_url == seen_sandbox.endpoint_url
+
+
+def test_the_page_is_there_only_while_the_endpoint_is_the_sandbox(client, admin_user, seen_sandbox, settings):
+    client.force_login(admin_user)
+    assert client.get(reverse("sandbox")).status_code == 200
+    assert b'href="/sandbox/"' in client.get(reverse("overview")).content
+    settings.AWS_ENDPOINT_URL = ""  # real AWS
+    assert client.get(reverse("sandbox")).status_code == 404
+    assert b'href="/sandbox/"' not in client.get(reverse("overview")).content
+
+
+def test_a_bad_repository_name_is_explained_and_the_input_kept(client, admin_user, seen_sandbox):
+    client.force_login(admin_user)
+    response = client.post(reverse("sandbox"), {"repository": "My Repo", "tag": "v1"})
+    assert response.status_code == 200
+    assert "lowercase letters" in response.content.decode()
+    assert 'value="My Repo"' in response.content.decode()
+    assert not ImagePush.objects.exists()
+
+
+def wait_for(push, timeout=20):
+    deadline = time.monotonic() + timeout
+    while not push.is_finished and time.monotonic() < deadline:
+        time.sleep(0.05)
+        push.refresh_from_db()
+    return push
+
+
+def test_pushing_a_new_image_lands_in_the_repository(client, admin_user, seen_sandbox, worker):
+    aws.call("ecr", "create_repository", repositoryName="nginx")
+    client.force_login(admin_user)
+    assert client.post(reverse("sandbox"), {"repository": "nginx", "tag": "latest"}).status_code == 302
+    push = wait_for(ImagePush.objects.get())
+    assert push.status == "succeeded", push.error_message
+    images = aws.call("ecr", "describe_images", repositoryName="nginx")["imageDetails"]
+    assert [image["imageDigest"] for image in images] == [push.digest]
+    outcomes = list(AuditEvent.objects.filter(action="sandbox.image_push").values_list("outcome", "actor"))
+    assert sorted(outcomes) == [("requested", admin_user.pk), ("succeeded", admin_user.pk)]
+
+
+def test_a_push_to_a_missing_repository_shows_the_aws_error(client, admin_user, seen_sandbox, worker):
+    client.force_login(admin_user)
+    client.post(reverse("sandbox"), {"repository": "missing", "tag": "latest"})
+    push = wait_for(ImagePush.objects.get())
+    assert (push.status, push.error_code) == ("failed", "RepositoryNotFoundException")
+    assert "RepositoryNotFoundException" in client.get(reverse("sandbox")).content.decode()
