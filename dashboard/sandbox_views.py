@@ -4,14 +4,12 @@ import re
 
 from django import forms
 from django.conf import settings
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseStopPolling
 
 from . import events
-from .audit import AuditEvent, record
+from .jobs import job_fragment, start_job
 from .models import ImagePush, WorkerHeartbeat
 from .roles import ADMIN, role_required
 from .tasks import push_sample_image
@@ -61,17 +59,14 @@ def sandbox_page(request):
         raise Http404("The configured AWS endpoint is not the sandbox.")
     form = ImagePushForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            push = ImagePush.objects.create(requested_by=request.user, **form.cleaned_data)
-            record(
-                events.SANDBOX_IMAGE_PUSH,
-                outcome=AuditEvent.REQUESTED,
-                request=request,
-                target_type="image_push",
-                target_id=push.pk,
-                params=form.cleaned_data,
-            )
-            transaction.on_commit(lambda: push_sample_image.delay(push.pk))
+        start_job(
+            request,
+            ImagePush,
+            push_sample_image,
+            events.SANDBOX_IMAGE_PUSH,
+            params=form.cleaned_data,
+            **form.cleaned_data,
+        )
         return redirect("sandbox")
     return render(
         request,
@@ -89,7 +84,4 @@ def sandbox_page(request):
 @role_required(ADMIN)
 def image_push_detail(request, pk):
     push = get_object_or_404(ImagePush, pk=pk)
-    response = render(request, "dashboard/sandbox.html#image-push", {"push": push})
-    if push.is_finished and request.htmx:
-        response.status_code = HttpResponseStopPolling.status_code
-    return response
+    return job_fragment(request, "dashboard/sandbox.html#image-push", {"push": push}, push)

@@ -1,13 +1,15 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
-from . import services
+from . import events
+from .jobs import job_fragment, start_job
 from .models import ConnectionCheck, WorkerHeartbeat
 from .roles import OPERATOR, VIEWER, role_required
+from .tasks import check_connection
 
 HEARTBEAT_STALE_AFTER = timedelta(seconds=60)
 
@@ -30,7 +32,14 @@ def overview(request):
 @require_POST
 @role_required(OPERATOR)
 def connection_check_create(request):
-    check = services.request_connection_check(request)
+    check = start_job(
+        request,
+        ConnectionCheck,
+        check_connection,
+        events.CONNECTION_CHECK,
+        region=settings.AWS_REGION,
+        endpoint_url=settings.AWS_ENDPOINT_URL,
+    )
     if request.htmx:
         return render(request, "dashboard/overview.html#connection-check", {"check": check})
     return redirect("overview")
@@ -40,7 +49,4 @@ def connection_check_create(request):
 @role_required(VIEWER)
 def connection_check_detail(request, pk):
     check = get_object_or_404(ConnectionCheck, pk=pk)
-    response = render(request, "dashboard/overview.html#connection-check", {"check": check})
-    if check.is_finished and request.htmx:
-        response.status_code = HttpResponseStopPolling.status_code
-    return response
+    return job_fragment(request, "dashboard/overview.html#connection-check", {"check": check}, check)

@@ -10,7 +10,7 @@ from dashboard.tasks import record_heartbeat
 
 
 @pytest.fixture
-def seen_sandbox(sandbox):
+def seen_sandbox(sandbox, db):
     record_heartbeat()
     return sandbox
 
