@@ -1,0 +1,112 @@
+"""boto3 clients the emulation uses to act on the moto part over HTTP, through public AWS APIs.
+
+These calls carry the `sandbox-internal` user-agent mark, so they are neither counted in
+`/_sandbox/calls` nor subject to faults, and do not trigger pipelines.
+"""
+
+import threading
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from sandbox.wire import INTERNAL_AGENT_MARK
+
+ACCOUNT_ID = "123456789012"
+
+__all__ = ["ACCOUNT_ID", "Clients", "ClientError"]
+
+
+class Clients:
+    """Per-region boto3 clients against the sandbox's own endpoint, created once and shared."""
+
+    def __init__(self, endpoint_url: str):
+        self.endpoint_url = endpoint_url
+        self._lock = threading.Lock()
+        self._session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+        )
+        self._clients: dict[tuple[str, str], object] = {}
+        self._config = Config(
+            user_agent_extra=INTERNAL_AGENT_MARK,
+            retries={"max_attempts": 2, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=60,
+        )
+
+    def get(self, service: str, region: str):
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._session.client(
+                    service, region_name=region, endpoint_url=self.endpoint_url, config=self._config
+                )
+            return self._clients[key]
+
+
+class RegionAws:
+    """The clients of one region, with the few ECS/ELBv2 helpers the emulation needs."""
+
+    def __init__(self, clients: Clients, region: str):
+        self.region = region
+        self._clients = clients
+
+    @property
+    def ecs(self):
+        return self._clients.get("ecs", self.region)
+
+    @property
+    def elbv2(self):
+        return self._clients.get("elbv2", self.region)
+
+    @property
+    def ecr(self):
+        return self._clients.get("ecr", self.region)
+
+    @property
+    def s3(self):
+        return self._clients.get("s3", self.region)
+
+    @property
+    def iam(self):
+        return self._clients.get("iam", self.region)
+
+    # ---- ELBv2 -----------------------------------------------------------------------------------
+
+    def target_group_arns(self, names: list[str]) -> dict[str, str]:
+        groups = self.elbv2.describe_target_groups(Names=names)["TargetGroups"]
+        return {g["TargetGroupName"]: g["TargetGroupArn"] for g in groups}
+
+    def listener_weights(self, listener_arn: str) -> dict[str, int]:
+        """Target group ARN -> weight of the listener's forward action."""
+        listener = self.elbv2.describe_listeners(ListenerArns=[listener_arn])["Listeners"][0]
+        weights: dict[str, int] = {}
+        for action in listener.get("DefaultActions", []):
+            if action.get("Type") != "forward":
+                continue
+            groups = action.get("ForwardConfig", {}).get("TargetGroups")
+            if groups:
+                for group in groups:
+                    weights[group["TargetGroupArn"]] = int(group.get("Weight", 1))
+            elif action.get("TargetGroupArn"):
+                weights[action["TargetGroupArn"]] = 100
+        return weights
+
+    def forward(self, listener_arn: str, weights: dict[str, int]) -> None:
+        """Point a listener at one target group, or split it by weight."""
+        live = {arn: w for arn, w in weights.items() if w > 0}
+        if len(live) == 1:
+            (arn,) = live
+            action = {"Type": "forward", "TargetGroupArn": arn}
+        else:
+            action = {
+                "Type": "forward",
+                "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": a, "Weight": w} for a, w in weights.items()]},
+            }
+        self.elbv2.modify_listener(ListenerArn=listener_arn, DefaultActions=[action])
+
+    # ---- ECS ---------------------------------------------------------------------------------
+
+    def service(self, cluster: str, service: str) -> dict | None:
+        found = self.ecs.describe_services(cluster=cluster, services=[service])["services"]
+        return found[0] if found else None

@@ -1,0 +1,56 @@
+"""Sandbox time: real time multiplied by a speed factor, or a manual clock that only tests move."""
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+
+class Clock:
+    def __init__(self, speed: float = 1.0, manual: bool = False, start: datetime | None = None):
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.speed = float(speed)
+        self.manual = manual
+        self._lock = threading.Lock()
+        self._base = (start or datetime.now(UTC)).replace(microsecond=0)
+        self._base_real = time.monotonic()
+
+    def now(self) -> datetime:
+        with self._lock:
+            if self.manual:
+                return self._base
+            elapsed = (time.monotonic() - self._base_real) * self.speed
+            return self._base + timedelta(seconds=elapsed)
+
+    def set(self, moment: datetime) -> None:
+        """Move a manual clock forward to `moment` (never backwards)."""
+        with self._lock:
+            if not self.manual:
+                raise RuntimeError("only a manual clock can be set")
+            self._base = max(self._base, moment)
+
+    def sleep_seconds(self, sandbox_seconds: float) -> float:
+        """Real seconds that correspond to `sandbox_seconds` of sandbox time."""
+        return sandbox_seconds / self.speed
+
+
+class Ticker(threading.Thread):
+    """Drives due transitions in real-time mode: calls `work()` every `interval` real seconds."""
+
+    def __init__(self, work, interval: float = 0.05):
+        super().__init__(name="sandbox-ticker", daemon=True)
+        self._work = work
+        self._interval = interval
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self._interval):
+            try:
+                self._work()
+            except Exception:  # noqa: BLE001 - the ticker must survive a failed step; it is logged
+                import logging
+
+                logging.getLogger("sandbox").exception("sandbox tick failed")
+
+    def stop(self) -> None:
+        self._stop_event.set()

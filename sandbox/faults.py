@@ -1,0 +1,151 @@
+"""Faults an operator's tests can switch on: failing deployments and pipeline actions,
+throttled calls and added latency. Set through `POST /_sandbox/faults`, cleared with `DELETE`."""
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+
+LIFECYCLE_EVENTS = (
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "AllowTestTraffic",
+    "AfterAllowTestTraffic",
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+)
+KINDS = ("deployment_failure", "action_failure", "throttle", "latency")
+
+
+class FaultError(ValueError):
+    pass
+
+
+@dataclass
+class Fault:
+    id: int
+    kind: str
+    # deployment_failure
+    lifecycle_event: str = "AfterAllowTestTraffic"
+    application: str | None = None
+    deployment_group: str | None = None
+    # action_failure
+    pipeline: str | None = None
+    stage: str | None = None
+    action: str | None = None
+    message: str | None = None
+    # throttle / latency
+    service: str | None = None
+    operation: str | None = None
+    rate: float = 1.0
+    ms: int = 0
+    # how many times it may fire; None = until cleared
+    times: int | None = None
+    fired: int = 0
+    _share: float = field(default=0.0, repr=False)
+
+    def as_dict(self) -> dict:
+        keys = ("id", "kind", "times", "fired")
+        extra = {
+            "deployment_failure": ("lifecycle_event", "application", "deployment_group", "message"),
+            "action_failure": ("pipeline", "stage", "action", "message"),
+            "throttle": ("service", "operation", "rate"),
+            "latency": ("service", "operation", "ms"),
+        }[self.kind]
+        return {k: getattr(self, k) for k in keys + extra}
+
+    @property
+    def spent(self) -> bool:
+        return self.times is not None and self.fired >= self.times
+
+    def matches_call(self, service: str, operation: str) -> bool:
+        return (self.service in (None, service)) and (self.operation in (None, operation))
+
+
+class Faults:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._items: list[Fault] = []
+        self._ids = itertools.count(1)
+
+    def add(self, spec: dict) -> Fault:
+        kind = spec.get("kind")
+        if kind not in KINDS:
+            raise FaultError(f"kind must be one of {', '.join(KINDS)}")
+        allowed = set(Fault.__dataclass_fields__) - {"id", "fired", "_share", "kind"}
+        unknown = set(spec) - allowed - {"kind"}
+        if unknown:
+            raise FaultError(f"unknown fault fields: {', '.join(sorted(unknown))}")
+        fault = Fault(id=0, **spec)
+        if kind == "deployment_failure" and fault.lifecycle_event not in LIFECYCLE_EVENTS:
+            raise FaultError(f"lifecycle_event must be one of {', '.join(LIFECYCLE_EVENTS)}")
+        if kind == "action_failure" and not fault.pipeline:
+            raise FaultError("action_failure needs pipeline (and optionally stage, action)")
+        if kind == "throttle" and not 0 <= float(fault.rate) <= 1:
+            raise FaultError("rate must be between 0 and 1")
+        if kind == "latency" and int(fault.ms) < 0:
+            raise FaultError("ms must be >= 0")
+        if fault.times is not None and int(fault.times) < 1:
+            raise FaultError("times must be >= 1 (omit it for a fault that stays until cleared)")
+        with self._lock:
+            fault.id = next(self._ids)
+            self._items.append(fault)
+        return fault
+
+    def clear(self, fault_id: int | None = None) -> None:
+        with self._lock:
+            self._items = [f for f in self._items if fault_id is not None and f.id != fault_id]
+
+    def list(self) -> list[dict]:
+        with self._lock:
+            return [f.as_dict() for f in self._items]
+
+    def _fire(self, fault: Fault) -> None:
+        fault.fired += 1
+        if fault.spent:
+            self._items.remove(fault)
+
+    # ---- AWS calls ----------------------------------------------------------------------------
+
+    def latency_ms(self, service: str, operation: str) -> int:
+        with self._lock:
+            return sum(int(f.ms) for f in self._items if f.kind == "latency" and f.matches_call(service, operation))
+
+    def should_throttle(self, service: str, operation: str) -> bool:
+        """Throttle exactly `rate` of the matching calls, spread evenly (deterministic, no randomness)."""
+        with self._lock:
+            for fault in list(self._items):
+                if fault.kind != "throttle" or not fault.matches_call(service, operation):
+                    continue
+                fault._share += float(fault.rate)
+                if fault._share >= 1 - 1e-9:
+                    fault._share -= 1
+                    self._fire(fault)
+                    return True
+        return False
+
+    # ---- emulation --------------------------------------------------------------------------
+
+    def take_deployment_failure(self, application: str, group: str) -> Fault | None:
+        """Called once when a deployment is created: the fault it will hit, if any."""
+        with self._lock:
+            for fault in self._items:
+                if fault.kind != "deployment_failure":
+                    continue
+                if fault.application not in (None, application) or fault.deployment_group not in (None, group):
+                    continue
+                self._fire(fault)
+                return fault
+        return None
+
+    def take_action_failure(self, pipeline: str, stage: str, action: str) -> Fault | None:
+        with self._lock:
+            for fault in self._items:
+                if fault.kind != "action_failure" or fault.pipeline != pipeline:
+                    continue
+                if fault.stage not in (None, stage) or fault.action not in (None, action):
+                    continue
+                self._fire(fault)
+                return fault
+        return None

@@ -1,0 +1,148 @@
+"""Small patches of moto 5.2.5 bugs the sandbox cannot avoid. Each says what AWS does.
+
+Applied once per process by `apply()`; they patch moto's ECS backend class, never its data.
+"""
+
+import copy
+import functools
+
+_applied = False
+
+
+def apply() -> None:
+    global _applied
+    if _applied:
+        return
+    _applied = True
+    from moto.ecs import models as ecs
+
+    backend = ecs.EC2ContainerServiceBackend
+    _speed_up_iam_managed_policies()
+    _fix_ecr_retag_keeps_old_image()
+    _fix_service_without_security_groups(ecs)
+    _fix_create_task_set(backend)
+    _fix_code_deploy_service_initial_task_set(backend)
+
+
+def _fix_service_without_security_groups(ecs) -> None:
+    # AWS accepts awsvpcConfiguration without securityGroups (the VPC's default group is used);
+    # moto raises KeyError -> HTML 500. Validate only what was given.
+    original = ecs.Service._validate_network
+
+    @functools.wraps(original)
+    def validate(self, nc):
+        conf = nc.get("awsvpcConfiguration", {})
+        if "securityGroups" not in conf:
+            patched = {**nc, "awsvpcConfiguration": {**conf, "securityGroups": []}}
+            original(self, patched)
+            return nc
+        return original(self, nc)
+
+    ecs.Service._validate_network = validate
+
+
+def _fix_create_task_set(backend) -> None:
+    # moto starts tasks for a task set with run_task, which needs container-level memory and
+    # fails (HTML 500) for a Fargate task definition that sets memory only at task level, as
+    # the tutorial's does. AWS does not require it. The sandbox runs no tasks: create the task
+    # set without starting any, and report its tasks as running (computedDesiredCount etc.).
+    def create_task_set(self, service, cluster_str, task_definition, *args, **kwargs):
+        scale = kwargs.pop("scale", None)
+        task_set = _original_create_task_set(self, service, cluster_str, task_definition, *args, **kwargs)
+        task_set.scale = scale or {"value": 100.0, "unit": "PERCENT"}
+        _set_counts(self, task_set)
+        return task_set
+
+    _original_create_task_set = backend.create_task_set
+    backend.create_task_set = create_task_set
+
+
+def _set_counts(backend, task_set) -> None:
+    service_name = task_set.service.split("/")[-1]
+    cluster_name = task_set.cluster.split("/")[-1]
+    service = backend.services.get(f"{cluster_name}:{service_name}")
+    desired = service.desired_count if service else 0
+    if task_set.scale.get("unit") == "PERCENT":
+        desired = int(desired * float(task_set.scale.get("value", 100)) / 100)
+    task_set.computed_desired_count = desired
+    task_set.running_count = desired
+    task_set.pending_count = 0
+
+
+def _fix_code_deploy_service_initial_task_set(backend) -> None:
+    # AWS creates the first (PRIMARY) task set when a service with the CODE_DEPLOY deployment
+    # controller is created; moto creates none, so there would be no original task set to
+    # deploy from.
+    original = backend.create_service
+
+    @functools.wraps(original)
+    def create_service(self, cluster_str, service_name, desired_count, task_definition_str=None, *args, **kwargs):
+        service = original(self, cluster_str, service_name, desired_count, task_definition_str, *args, **kwargs)
+        if service.deployment_controller.get("type") == "CODE_DEPLOY" and task_definition_str:
+            task_set = backend.create_task_set(
+                self,
+                service_name,
+                cluster_str,
+                task_definition_str,
+                network_configuration=service.network_configuration or None,
+                load_balancers=service.load_balancers,
+                launch_type=service.launch_type,
+                platform_version=service.platform_version,
+            )
+            task_set.status = "PRIMARY"
+            service.running_count = service.desired_count
+            service.pending_count = 0
+        return service
+
+    backend.create_service = create_service
+
+
+def _speed_up_iam_managed_policies() -> None:
+    # Not a bug but a cost: with MOTO_IAM_LOAD_MANAGED_POLICIES moto parses ~1,600 AWS managed
+    # policies every time an IAM backend is created, i.e. after every reset (~0.25 s each,
+    # twice per reset). Parse them once per account/region and hand out fresh shallow copies.
+    from moto.iam import models as iam
+
+    original = iam.IAMBackend._init_aws_policies
+    cache: dict[tuple[str, str], list] = {}
+
+    @functools.wraps(original)
+    def init_aws_policies(self):
+        key = (self.account_id, self.region_name)
+        if key not in cache:
+            cache[key] = original(self)
+        policies = []
+        for pristine in cache[key]:
+            policy = copy.copy(pristine)
+            policy.attachment_count = 0
+            policy.tags = dict(pristine.tags)
+            policies.append(policy)
+        return policies
+
+    iam.IAMBackend._init_aws_policies = init_aws_policies
+
+
+def _fix_ecr_retag_keeps_old_image() -> None:
+    # Pushing a new image under a tag another image holds deletes that other image in moto; AWS
+    # only moves the tag and keeps the old image (untagged), so it can still be found and deployed
+    # by digest. On a mutable repository, untag the old image first; moto then has nothing to delete.
+    # Pushing to a missing repository raises a bare Exception in moto (HTML 500); AWS answers
+    # RepositoryNotFoundException.
+    from moto.ecr import models as ecr
+    from moto.ecr.exceptions import RepositoryNotFoundException
+
+    original = ecr.ECRBackend.put_image
+
+    @functools.wraps(original)
+    def put_image(self, repository_name, image_manifest, image_tag, *args, **kwargs):
+        repository = self.repositories.get(repository_name)
+        if repository is None:
+            raise RepositoryNotFoundException(repository_name, self.account_id)
+        if image_tag and repository.image_tag_mutability == "MUTABLE":
+            for image in repository.images:
+                if image.image_manifest != image_manifest and image_tag in image.image_tags:
+                    image.image_tags.remove(image_tag)
+                    image.image_tag = image.image_tags[-1] if image.image_tags else None
+        return original(self, repository_name, image_manifest, image_tag, *args, **kwargs)
+
+    ecr.ECRBackend.put_image = put_image

@@ -1,0 +1,145 @@
+"""The sandbox's WSGI server: control routes, emulated services, and moto for the rest."""
+
+import logging
+import os
+import threading
+import time
+
+# moto reads this when IAM is first used; set it before moto is imported.
+os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server  # noqa: E402
+
+from sandbox import moto_fixes, wire  # noqa: E402
+from sandbox.clock import Clock, Ticker  # noqa: E402
+from sandbox.control import CallCounter, Control  # noqa: E402
+from sandbox.faults import Faults  # noqa: E402
+from sandbox.world import World  # noqa: E402
+
+log = logging.getLogger("sandbox")
+DEFAULT_PORT = 4566
+
+
+class QuietRequestHandler(MotoRequestHandler):
+    def log_request(self, code="-", size="-"):
+        pass
+
+
+class SandboxApp:
+    def __init__(self, sandbox: "Sandbox"):
+        from sandbox.codecommit import CodeCommit
+        from sandbox.codedeploy import CodeDeploy
+        from sandbox.codepipeline import CodePipeline
+
+        self.sandbox = sandbox
+        self.control = Control(sandbox)
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.emulated = {}
+        for api_class in (CodeDeploy, CodePipeline, CodeCommit):
+            api = api_class(sandbox.world)
+            self.emulated[api.target_prefix] = api
+            sandbox.world.apis[api.botocore_name] = api
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/_sandbox"):
+            return self.control(environ, start_response)
+        req = wire.read_request(environ)
+        if not req.internal:
+            self.sandbox.calls.add(req.service, req.operation)
+            delay = self.sandbox.faults.latency_ms(req.service, req.operation)
+            if delay:
+                time.sleep(delay / 1000)
+            if self.sandbox.faults.should_throttle(req.service, req.operation):
+                code, status = wire.throttling_code(req)
+                return wire.error_response(start_response, req, code, "Rate exceeded", status)
+        api = self.emulated.get(req.target_prefix)
+        if api is not None:
+            return api.handle(req, start_response)
+        if req.service == "ecr" and req.operation == "PutImage" and not req.internal:
+            return self._put_image(req, environ, start_response)
+        return self.moto(environ, start_response)
+
+    def _put_image(self, req, environ, start_response):
+        """Let moto store the image, then start the pipelines that watch it (as EventBridge would)."""
+        import json
+
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        chunks = self.moto(environ, capture)
+        body = b"".join(chunks)
+        if hasattr(chunks, "close"):
+            chunks.close()
+        start_response(captured["status"], captured["headers"])
+        if captured["status"].startswith("200"):
+            try:
+                image = json.loads(body)["image"]
+                self.sandbox.world.on_image_pushed(
+                    req.region,
+                    image["repositoryName"],
+                    image.get("imageId", {}).get("imageTag"),
+                    image.get("imageId", {}).get("imageDigest"),
+                )
+            except Exception:  # noqa: BLE001 - a failed trigger must not fail the push; it is logged
+                log.exception("could not start pipelines for an image push")
+        return [body]
+
+
+class Sandbox:
+    """The whole local AWS. `start()` serves in a background thread; `serve_forever()` blocks."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT, speed: float = 1.0, manual_clock=False):
+        moto_fixes.apply()
+        self.clock = Clock(speed=speed, manual=manual_clock)
+        self.faults = Faults()
+        self.calls = CallCounter()
+        self._server = make_server(host, port, None, threaded=True, request_handler=QuietRequestHandler)
+        self.host, self.port = self._server.server_address[:2]
+        self.endpoint_url = f"http://{self.host}:{self.port}"
+        self.world = World(self.clock, self.faults, self.endpoint_url)
+        self.app = SandboxApp(self)
+        self._server.app = self.app
+        self._thread: threading.Thread | None = None
+        self._ticker = None if manual_clock else Ticker(self.world.run_due)
+
+    def reset(self) -> None:
+        from moto.moto_api._internal.models import moto_api_backend
+
+        with self.world.lock:
+            moto_api_backend.reset()
+            self.world.reset()
+            self.faults.clear()
+            self.calls.clear()
+
+    def start(self) -> "Sandbox":
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-http", daemon=True)
+        self._thread.start()
+        if self._ticker:
+            self._ticker.start()
+        return self
+
+    def serve_forever(self) -> None:
+        if self._ticker:
+            self._ticker.start()
+        try:
+            self._server.serve_forever()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self._ticker:
+            self._ticker.stop()
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()

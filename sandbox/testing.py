@@ -1,0 +1,85 @@
+"""Run the sandbox from tests: `with run_sandbox() as sb: ... sb.endpoint_url ... sb.advance(60)`.
+
+`SandboxClient` talks to the control endpoint of any running sandbox (in-process or
+`python -m sandbox`), so the same calls work against both.
+"""
+
+import json
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+
+
+class SandboxControlError(RuntimeError):
+    pass
+
+
+class SandboxClient:
+    def __init__(self, endpoint_url: str, timeout: float = 120):
+        self.endpoint_url = endpoint_url.rstrip("/")
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, data: dict | None = None) -> dict:
+        body = json.dumps(data).encode() if data is not None else None
+        request = urllib.request.Request(  # noqa: S310 - the sandbox's own http URL
+            f"{self.endpoint_url}/_sandbox/{path}",
+            data=body,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - local URL
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            raise SandboxControlError(f"{method} /_sandbox/{path}: {exc.code} {exc.read().decode()}") from exc
+
+    def health(self) -> dict:
+        return self._call("GET", "health")
+
+    def reset(self) -> dict:
+        return self._call("POST", "reset")
+
+    def advance(self, seconds: float) -> dict:
+        """Move a manual clock forward; every transition due by then has happened when this returns."""
+        return self._call("POST", "clock/advance", {"seconds": seconds})
+
+    def set_fault(self, **spec) -> dict:
+        """E.g. set_fault(kind="throttle", rate=1.0, service="codedeploy", operation="GetDeployment")."""
+        return self._call("POST", "faults", spec)["fault"]
+
+    def faults(self) -> list[dict]:
+        return self._call("GET", "faults")["faults"]
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "faults")
+
+    def calls(self) -> dict[str, dict[str, int]]:
+        """AWS calls received since the last reset: {"codedeploy": {"GetDeployment": 3}, ...}."""
+        return self._call("GET", "calls")["calls"]
+
+
+class RunningSandbox(SandboxClient):
+    def __init__(self, sandbox):
+        super().__init__(sandbox.endpoint_url)
+        self.sandbox = sandbox
+
+    def stop(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+
+
+@contextmanager
+def run_sandbox(port: int = 0, manual_clock: bool = True, speed: float = 1.0):
+    """Start a sandbox in a background thread of this process (port 0 picks a free port).
+
+    moto keeps its state per process, so run one sandbox per process at a time.
+    """
+    from sandbox.server import Sandbox
+
+    sandbox = Sandbox(port=port, manual_clock=manual_clock, speed=speed).start()
+    running = RunningSandbox(sandbox)
+    try:
+        yield running
+    finally:
+        running.stop()

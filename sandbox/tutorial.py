@@ -1,0 +1,333 @@
+"""The AWS tutorial "Create a pipeline with an Amazon ECR source and ECS-to-CodeDeploy deployment",
+steps 1-6, with plain boto3 and the tutorial's own names, files and ports.
+
+Used by the sandbox's tests and bench; handy to seed a sandbox by hand:
+    from sandbox.tutorial import Tutorial; Tutorial(clients).build()
+`clients` is anything with boto3 clients as attributes (ecr, ecs, ec2, elbv2, iam, codecommit, ...).
+"""
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+
+ACCOUNT_ID = "123456789012"
+
+TASKDEF = {
+    "executionRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/ecsTaskExecutionRole",
+    "containerDefinitions": [
+        {
+            "name": "sample-website",
+            "image": "nginx",
+            "essential": True,
+            "portMappings": [{"hostPort": 80, "protocol": "tcp", "containerPort": 80}],
+        }
+    ],
+    "requiresCompatibilities": ["FARGATE"],
+    "networkMode": "awsvpc",
+    "cpu": "256",
+    "memory": "512",
+    "family": "ecs-demo",
+}
+TASKDEF_TEMPLATE = {
+    **TASKDEF,
+    "containerDefinitions": [{**TASKDEF["containerDefinitions"][0], "image": "<IMAGE1_NAME>"}],
+}
+APPSPEC = """version: 0.0
+Resources:
+  - TargetService:
+      Type: AWS::ECS::Service
+      Properties:
+        TaskDefinition: <TASK_DEFINITION>
+        LoadBalancerInfo:
+          ContainerName: "sample-website"
+          ContainerPort: 80
+"""
+DEPLOY_CONFIGURATION = {
+    "AppSpecTemplateArtifact": "SourceArtifact",
+    "AppSpecTemplatePath": "appspec.yaml",
+    "TaskDefinitionTemplateArtifact": "SourceArtifact",
+    "TaskDefinitionTemplatePath": "taskdef.json",
+    "ApplicationName": "codedeployapp",
+    "DeploymentGroupName": "codedeploydeplgroup",
+    "Image1ArtifactName": "MyImage",
+    "Image1ContainerName": "IMAGE1_NAME",
+}
+TRUST_ECS_TASKS = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+TRUST_CODEDEPLOY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "codedeploy.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+TRUST_CODEPIPELINE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def image_manifest(label: str) -> str:
+    """A made-up Docker v2 manifest; a different label gives a different image digest."""
+    layer = hashlib.sha256(label.encode()).hexdigest()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 7023,
+                "digest": f"sha256:{hashlib.sha256(('config' + label).encode()).hexdigest()}",
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 32654,
+                    "digest": f"sha256:{layer}",
+                }
+            ],
+        }
+    )
+
+
+def source_zip(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+@dataclass
+class Tutorial:
+    aws: object
+    source: str = "codecommit"  # or "s3"
+    ready_wait_minutes: int | None = 60  # None: reroute traffic immediately
+    termination_wait_minutes: int = 60
+    deployment_config: str = "CodeDeployDefault.ECSAllAtOnce"
+    auto_rollback_on_failure: bool = False
+    ids: dict = field(default_factory=dict)
+
+    def build(self, pipeline: bool = True) -> "Tutorial":
+        """Steps 1-6 (or 1-5 without the pipeline)."""
+        self.step1_image()
+        self.step2_sources()
+        self.step3_load_balancer()
+        self.step4_cluster_and_service()
+        self.step5_codedeploy()
+        if pipeline:
+            self.step6_pipeline()
+        return self
+
+    def appspec(self, task_definition: str | None = None) -> str:
+        return APPSPEC.replace("<TASK_DEFINITION>", task_definition or self.ids["task_definition_arn"])
+
+    def create_deployment(self, **kwargs) -> str:
+        """A CodeDeploy deployment of the registered task definition, without the pipeline."""
+        revision = {"revisionType": "AppSpecContent", "appSpecContent": {"content": self.appspec()}}
+        return self.aws.codedeploy.create_deployment(
+            applicationName="codedeployapp", deploymentGroupName="codedeploydeplgroup", revision=revision, **kwargs
+        )["deploymentId"]
+
+    def push_image(self, label: str = "nginx:1", tag: str = "latest") -> str:
+        image = self.aws.ecr.put_image(repositoryName="nginx", imageManifest=image_manifest(label), imageTag=tag)
+        return image["image"]["imageId"]["imageDigest"]
+
+    def step1_image(self, push: bool = True) -> None:
+        repo = self.aws.ecr.create_repository(repositoryName="nginx")["repository"]
+        self.ids["repository_uri"] = repo["repositoryUri"]
+        if push:
+            self.ids["first_digest"] = self.push_image()
+
+    def step2_sources(self) -> None:
+        iam = self.aws.iam
+        iam.create_role(RoleName="ecsTaskExecutionRole", AssumeRolePolicyDocument=json.dumps(TRUST_ECS_TASKS))
+        iam.attach_role_policy(
+            RoleName="ecsTaskExecutionRole",
+            PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+        )
+        task_def = self.aws.ecs.register_task_definition(**TASKDEF)["taskDefinition"]
+        self.ids["task_definition_arn"] = task_def["taskDefinitionArn"]
+        files = {"taskdef.json": json.dumps(TASKDEF_TEMPLATE, indent=4), "appspec.yaml": APPSPEC}
+        if self.source == "codecommit":
+            self.aws.codecommit.create_repository(repositoryName="MyDemoRepo")
+            commit = self.aws.codecommit.create_commit(
+                repositoryName="MyDemoRepo",
+                branchName="main",
+                commitMessage="Added task definition files",
+                authorName="tutorial",
+                email="tutorial@example.com",
+                putFiles=[{"filePath": name, "fileContent": text.encode()} for name, text in files.items()],
+            )
+            self.ids["commit_id"] = commit["commitId"]
+        else:
+            s3 = self.aws.s3
+            s3.create_bucket(Bucket="my-demo-source-bucket")
+            s3.put_bucket_versioning(Bucket="my-demo-source-bucket", VersioningConfiguration={"Status": "Enabled"})
+            put = s3.put_object(Bucket="my-demo-source-bucket", Key="source.zip", Body=source_zip(files))
+            self.ids["s3_version"] = put.get("VersionId")
+
+    def step3_load_balancer(self) -> None:
+        ec2, elbv2 = self.aws.ec2, self.aws.elbv2
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]
+        subnets = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+        by_zone = {}
+        for subnet in sorted(subnets, key=lambda s: s["AvailabilityZone"]):
+            by_zone.setdefault(subnet["AvailabilityZone"], subnet["SubnetId"])
+        self.ids["subnets"] = list(by_zone.values())[:2]
+        group = ec2.describe_security_groups(
+            Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}, {"Name": "group-name", "Values": ["default"]}]
+        )["SecurityGroups"][0]
+        self.ids["security_group"] = group["GroupId"]
+        lb = elbv2.create_load_balancer(
+            Name="my-alb",
+            Subnets=self.ids["subnets"],
+            SecurityGroups=[group["GroupId"]],
+            Scheme="internet-facing",
+            Type="application",
+            IpAddressType="ipv4",
+        )["LoadBalancers"][0]
+        self.ids["load_balancer_arn"] = lb["LoadBalancerArn"]
+        for name, port in (("target-group-1", 80), ("target-group-2", 8080)):
+            tg = elbv2.create_target_group(Name=name, Protocol="HTTP", Port=port, VpcId=vpc["VpcId"], TargetType="ip")[
+                "TargetGroups"
+            ][0]
+            self.ids[name] = tg["TargetGroupArn"]
+        for port, tg in ((80, "target-group-1"), (8080, "target-group-2")):
+            listener = elbv2.create_listener(
+                LoadBalancerArn=lb["LoadBalancerArn"],
+                Protocol="HTTP",
+                Port=port,
+                DefaultActions=[{"Type": "forward", "TargetGroupArn": self.ids[tg]}],
+            )["Listeners"][0]
+            self.ids[f"listener_{port}"] = listener["ListenerArn"]
+
+    def create_service_json(self) -> dict:
+        """create-service.json as the tutorial prints it, with the real ARN, subnets and group."""
+        return {
+            "taskDefinition": "ecs-demo:1",
+            "cluster": "my-cluster",
+            "loadBalancers": [
+                {"targetGroupArn": self.ids["target-group-1"], "containerName": "sample-website", "containerPort": 80}
+            ],
+            "desiredCount": 1,
+            "launchType": "FARGATE",
+            "schedulingStrategy": "REPLICA",
+            "deploymentController": {"type": "CODE_DEPLOY"},
+            "networkConfiguration": {
+                "awsvpcConfiguration": {
+                    "subnets": self.ids["subnets"],
+                    "securityGroups": [self.ids["security_group"]],
+                    "assignPublicIp": "ENABLED",
+                }
+            },
+        }
+
+    def step4_cluster_and_service(self, create_service: bool = True) -> None:
+        self.aws.ecs.create_cluster(clusterName="my-cluster")
+        if create_service:
+            self.aws.ecs.create_service(serviceName="my-service", **self.create_service_json())
+
+    def step5_codedeploy(self) -> None:
+        iam = self.aws.iam
+        role = iam.create_role(RoleName="CodeDeployECSRole", AssumeRolePolicyDocument=json.dumps(TRUST_CODEDEPLOY))
+        iam.attach_role_policy(
+            RoleName="CodeDeployECSRole", PolicyArn="arn:aws:iam::aws:policy/AWSCodeDeployRoleForECS"
+        )
+        self.ids["codedeploy_role_arn"] = role["Role"]["Arn"]
+        self.aws.codedeploy.create_application(applicationName="codedeployapp", computePlatform="ECS")
+        ready = (
+            {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": self.ready_wait_minutes}
+            if self.ready_wait_minutes is not None
+            else {"actionOnTimeout": "CONTINUE_DEPLOYMENT"}
+        )
+        rollback_events = ["DEPLOYMENT_FAILURE"] if self.auto_rollback_on_failure else []
+        self.aws.codedeploy.create_deployment_group(
+            applicationName="codedeployapp",
+            deploymentGroupName="codedeploydeplgroup",
+            deploymentConfigName=self.deployment_config,
+            serviceRoleArn=role["Role"]["Arn"],
+            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            blueGreenDeploymentConfiguration={
+                "terminateBlueInstancesOnDeploymentSuccess": {
+                    "action": "TERMINATE",
+                    "terminationWaitTimeInMinutes": self.termination_wait_minutes,
+                },
+                "deploymentReadyOption": ready,
+            },
+            autoRollbackConfiguration={"enabled": self.auto_rollback_on_failure, "events": rollback_events},
+            ecsServices=[{"serviceName": "my-service", "clusterName": "my-cluster"}],
+            loadBalancerInfo={
+                "targetGroupPairInfoList": [
+                    {
+                        "targetGroups": [{"name": "target-group-1"}, {"name": "target-group-2"}],
+                        "prodTrafficRoute": {"listenerArns": [self.ids["listener_80"]]},
+                        "testTrafficRoute": {"listenerArns": [self.ids["listener_8080"]]},
+                    }
+                ]
+            },
+        )
+
+    def pipeline_definition(self) -> dict:
+        if self.source == "codecommit":
+            source_action = {
+                "name": "Source",
+                "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "CodeCommit", "version": "1"},
+                "configuration": {
+                    "RepositoryName": "MyDemoRepo",
+                    "BranchName": "main",
+                    "PollForSourceChanges": "false",
+                },
+                "outputArtifacts": [{"name": "SourceArtifact"}],
+                "runOrder": 1,
+            }
+        else:
+            source_action = {
+                "name": "Source",
+                "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+                "configuration": {
+                    "S3Bucket": "my-demo-source-bucket",
+                    "S3ObjectKey": "source.zip",
+                    "PollForSourceChanges": "false",
+                },
+                "outputArtifacts": [{"name": "SourceArtifact"}],
+                "runOrder": 1,
+            }
+        image_action = {
+            "name": "Image",
+            "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "ECR", "version": "1"},
+            "configuration": {"RepositoryName": "nginx", "ImageTag": "latest"},
+            "outputArtifacts": [{"name": "MyImage"}],
+            "runOrder": 1,
+        }
+        deploy_action = {
+            "name": "Deploy",
+            "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "CodeDeployToECS", "version": "1"},
+            "configuration": dict(DEPLOY_CONFIGURATION),
+            "inputArtifacts": [{"name": "SourceArtifact"}, {"name": "MyImage"}],
+            "runOrder": 1,
+        }
+        return {
+            "name": "MyImagePipeline",
+            "roleArn": self.ids["codepipeline_role_arn"],
+            "artifactStore": {"type": "S3", "location": "codepipeline-us-east-1-artifacts"},
+            "stages": [
+                {"name": "Source", "actions": [source_action, image_action]},
+                {"name": "Deploy", "actions": [deploy_action]},
+            ],
+            "version": 1,
+        }
+
+    def step6_pipeline(self) -> None:
+        role = self.aws.iam.create_role(
+            RoleName="AWSCodePipelineServiceRole-us-east-1-MyImagePipeline",
+            AssumeRolePolicyDocument=json.dumps(TRUST_CODEPIPELINE),
+        )
+        self.ids["codepipeline_role_arn"] = role["Role"]["Arn"]
+        self.aws.s3.create_bucket(Bucket="codepipeline-us-east-1-artifacts")
+        self.aws.codepipeline.create_pipeline(pipeline=self.pipeline_definition())
