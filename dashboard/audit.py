@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KeyTransform
 
 
 class AppendOnlyError(Exception):
@@ -12,11 +13,14 @@ class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise AppendOnlyError("Audit events are never edited.")
 
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("Audit events are never edited.")
+
     def delete(self):
         raise AppendOnlyError("Audit events are never deleted.")
 
-    _raw_delete = delete
-    bulk_update = update
+    def _raw_delete(self, using):
+        raise AppendOnlyError("Audit events are never deleted.")
 
 
 class AuditEvent(models.Model):
@@ -60,7 +64,13 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["scope", "-created_at"])]
+        indexes = [
+            models.Index(fields=["scope", "-created_at"]),
+            # The history filter by user, and the joins of a release's events (timeline, insights).
+            models.Index(fields=["actor_name", "-created_at"], name="audit_actor_created_idx"),
+            models.Index(KeyTransform("execution_id", "params"), name="audit_execution_id_idx"),
+            models.Index(KeyTransform("deployment_id", "params"), name="audit_deployment_id_idx"),
+        ]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.outcome}"

@@ -44,8 +44,6 @@ def role_context(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "user_role": role_of(user),
-        "can_operate": has_role(user, OPERATOR),
-        "is_admin": has_role(user, ADMIN),
-    }
+    role = role_of(user)
+    rank = ROLES.index(role) if role else -1
+    return {"user_role": role, "can_operate": rank >= ROLES.index(OPERATOR), "is_admin": rank >= ROLES.index(ADMIN)}

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import history, views
+from . import history, sandbox_views, views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
@@ -13,5 +13,12 @@ urlpatterns = [
     path("setup/", include("provisioning.urls")),
     path("releases/", include("releases.urls")),
     path("history/", history.history, name="history"),
+    path("history/live/", history.history_live, name="history-live"),
+    path("history/export.csv", history.history_export, {"fmt": "csv"}, name="history-export-csv"),
+    path("history/export.jsonl", history.history_export, {"fmt": "jsonl"}, name="history-export-jsonl"),
+    path("history/releases/<path:scope>/<str:execution_id>/", history.release_timeline, name="release-timeline"),
+    path("insights/", history.insights_page, name="insights"),
+    path("sandbox/", sandbox_views.sandbox_page, name="sandbox"),
+    path("sandbox/pushes/<int:pk>/", sandbox_views.image_push_detail, name="image-push-detail"),
     path("admin/", admin.site.urls),
 ]

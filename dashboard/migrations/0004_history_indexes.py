@@ -18,13 +18,13 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="auditevent",
             index=models.Index(
-                django.db.models.fields.json.KeyTextTransform("execution_id", "params"), name="audit_execution_id_idx"
+                django.db.models.fields.json.KeyTransform("execution_id", "params"), name="audit_execution_id_idx"
             ),
         ),
         migrations.AddIndex(
             model_name="auditevent",
             index=models.Index(
-                django.db.models.fields.json.KeyTextTransform("deployment_id", "params"), name="audit_deployment_id_idx"
+                django.db.models.fields.json.KeyTransform("deployment_id", "params"), name="audit_deployment_id_idx"
             ),
         ),
     ]

@@ -29,6 +29,8 @@ def test_an_event_cannot_be_edited_or_deleted(db):
         AuditEvent.objects.filter(pk=event.pk).update(reason="edited")
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.all().delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.bulk_update([event], ["reason"])
     assert AuditEvent.objects.get().reason == "smoke test passed"
 
 

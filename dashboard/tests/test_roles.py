@@ -7,6 +7,8 @@ from django.utils import timezone
 from conftest import make_user
 from dashboard.audit import AuditEvent, record
 from dashboard.models import ConnectionCheck, ImagePush, WorkerHeartbeat
+from provisioning.tests.factories import make_setup
+from releases.models import OperatorAction, ReleaseTarget, TrackRequest
 
 PUBLIC, SIGNED_IN, VIEWER, OPERATOR, ADMIN = "public", "signed-in", "viewer", "operator", "admin"
 RANK = {SIGNED_IN: 0, VIEWER: 1, OPERATOR: 2, ADMIN: 3}
@@ -19,7 +21,23 @@ MATRIX = {
     "login": {"GET": PUBLIC, "POST": PUBLIC},
     "logout": {"POST": SIGNED_IN},
     "setup": {"GET": ADMIN},
+    "setup-create": {"POST": ADMIN},
+    "setup-detail": {"GET": ADMIN},
+    "setup-step": {"GET": ADMIN, "POST": ADMIN},
+    "setup-run": {"GET": ADMIN},
+    "setup-run-retry": {"POST": ADMIN},
+    "setup-sample-image": {"POST": ADMIN},
+    "setup-file": {"GET": ADMIN},
+    "setup-inventory": {"GET": ADMIN},
+    "setup-teardown": {"GET": ADMIN, "POST": ADMIN},
     "releases": {"GET": VIEWER},
+    "release-track": {"POST": ADMIN},
+    "release-track-status": {"GET": VIEWER},
+    "release-summary": {"GET": VIEWER},
+    "release-target": {"GET": VIEWER},
+    "release-target-live": {"GET": VIEWER},
+    "release-action": {"GET": OPERATOR, "POST": OPERATOR},
+    "release-action-status": {"GET": VIEWER},
     "history": {"GET": VIEWER},
     "history-live": {"GET": VIEWER},
     "history-export-csv": {"GET": VIEWER},
@@ -54,7 +72,24 @@ def url_kwargs(db, settings):
     check = ConnectionCheck.objects.create()
     push = ImagePush.objects.create(repository="nginx")
     record("pipeline.execution_started", outcome=AuditEvent.OBSERVED, scope="shop", params={"execution_id": "e-1"})
+    target = ReleaseTarget.objects.create(name="shop", pipeline_name="shop", region="us-east-1")
+    track = TrackRequest.objects.create(pipeline_name="shop")
+    action = OperatorAction.objects.create(target=target, kind="reroute", reason="r", status="confirmed")
+    setup, run = make_setup("shop")
     return {
+        "setup-detail": {"name": setup.name},
+        "setup-step": {"name": setup.name, "step": "connect"},
+        "setup-run": {"pk": run.pk},
+        "setup-run-retry": {"pk": run.pk},
+        "setup-sample-image": {"name": setup.name},
+        "setup-file": {"name": setup.name, "filename": "appspec.yaml"},
+        "setup-inventory": {"name": setup.name},
+        "setup-teardown": {"name": setup.name},
+        "release-track-status": {"pk": track.pk},
+        "release-target": {"pk": target.pk},
+        "release-target-live": {"pk": target.pk},
+        "release-action": {"pk": target.pk, "kind": "release_change"},
+        "release-action-status": {"pk": action.pk},
         "connection-check-detail": {"pk": check.pk},
         "image-push-detail": {"pk": push.pk},
         "release-timeline": {"scope": "shop", "execution_id": "e-1"},
