@@ -66,6 +66,13 @@ class Connection:
 
 _lock = threading.Lock()
 _clients = {}
+_sessions = {}
+
+
+class AwsResponse(dict):
+    """An AWS answer without its ResponseMetadata, keeping AWS's request id for the audit history."""
+
+    request_id = ""
 
 
 def client(service, connection=None):
@@ -80,13 +87,18 @@ def client(service, connection=None):
                 retries={"mode": "adaptive", "max_attempts": settings.AWS_MAX_ATTEMPTS},
                 user_agent_extra="bluegreen-dashboard",
             )
-            session = boto3.session.Session(profile_name=connection.profile or None, region_name=connection.region)
-            _clients[key] = session.client(service, endpoint_url=connection.endpoint_url or None, config=config)
+            # One session per profile: the service models it loads are shared by all its clients.
+            if connection.profile not in _sessions:
+                _sessions[connection.profile] = boto3.session.Session(profile_name=connection.profile or None)
+            _clients[key] = _sessions[connection.profile].client(
+                service, region_name=connection.region, endpoint_url=connection.endpoint_url or None, config=config
+            )
         return _clients[key]
 
 
-def call(service, operation, connection=None, **params):
-    """Call one AWS operation; any failure is raised as AwsError."""
+def call(service, operation, connection=None, /, **params):
+    """Call one AWS operation; any failure is raised as AwsError. Positional-only, so that an operation's
+    own parameters (ECS's `service`, say) pass through untouched."""
     try:
         response = getattr(client(service, connection), operation)(**params)
     except ClientError as error:
@@ -95,11 +107,12 @@ def call(service, operation, connection=None, **params):
         raise AwsError(type(error).__name__, str(error), operation=operation, retryable=True) from error
     except BotoCoreError as error:
         raise AwsError(type(error).__name__, str(error), operation=operation) from error
-    response.pop("ResponseMetadata", None)
-    return response
+    answer = AwsResponse(response)
+    answer.request_id = answer.pop("ResponseMetadata", {}).get("RequestId", "")
+    return answer
 
 
-def paginate(service, operation, key, connection=None, **params):
+def paginate(service, operation, key, connection=None, /, **params):
     """Every item under `key` across all pages of a listing operation."""
     paginator = client(service, connection).get_paginator(operation)
     items = []
@@ -131,3 +144,4 @@ def reset_clients():
     """Forget cached clients (after settings change, as in tests)."""
     with _lock:
         _clients.clear()
+        _sessions.clear()

@@ -188,6 +188,16 @@ AWS_CONNECT_TIMEOUT = env_float("AWS_CONNECT_TIMEOUT", 5.0, minimum=0.1)
 AWS_READ_TIMEOUT = env_float("AWS_READ_TIMEOUT", 20.0, minimum=0.1)
 AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
 
+# Background work: how often the wizard looks again while it waits, how long a worker holds a step before
+# another may take it over, an optional queue for wizard tasks, and how often releases are refreshed.
+PROVISIONING_POLL_SECONDS = env_float("PROVISIONING_POLL_SECONDS", 5.0, minimum=0.1)
+PROVISIONING_LEASE_SECONDS = env_int("PROVISIONING_LEASE_SECONDS", 120, minimum=10)
+PROVISIONING_QUEUE = env_str("PROVISIONING_QUEUE")
+RELEASES_ACTIVE_POLL_SECONDS = env_float("RELEASES_ACTIVE_POLL_SECONDS", 2.0, minimum=0.5)
+RELEASES_IDLE_POLL_SECONDS = env_float("RELEASES_IDLE_POLL_SECONDS", 60.0, minimum=5)
+RELEASES_PAGE_POLL_SECONDS = env_float("RELEASES_PAGE_POLL_SECONDS", 2.0, minimum=0.5)
+RELEASES_PAGE_IDLE_POLL_SECONDS = env_float("RELEASES_PAGE_IDLE_POLL_SECONDS", 10.0, minimum=1)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -22,6 +22,40 @@ def apply() -> None:
     _fix_service_without_security_groups(ecs)
     _fix_create_task_set(backend)
     _fix_code_deploy_service_initial_task_set(backend)
+    _fix_default_vpc_internet_gateway()
+    _fix_ecr_image_digest()
+
+
+def _fix_default_vpc_internet_gateway() -> None:
+    # AWS's default VPC has an internet gateway and a 0.0.0.0/0 route to it in its main route
+    # table, which makes its default subnets public; moto's has only the local route.
+    from moto.ec2.models.vpcs import VPCBackend
+
+    original = VPCBackend.create_default_vpc
+
+    @functools.wraps(original)
+    def create_default_vpc(self):
+        vpc = original(self)
+        gateway = self.create_internet_gateway()
+        self.attach_internet_gateway(gateway.id, vpc.id)
+        main = next(t for t in self.route_tables.values() if t.vpc_id == vpc.id and t.main_association_id)
+        self.create_route(main.id, "0.0.0.0/0", gateway_id=gateway.id)
+        return vpc
+
+    VPCBackend.create_default_vpc = create_default_vpc
+
+
+def _fix_ecr_image_digest() -> None:
+    # An image's digest is the sha256 of its manifest in AWS; moto hashes only the layer digests,
+    # so two different images sharing layers would get the same digest.
+    import hashlib
+
+    from moto.ecr import models as ecr
+
+    def create_digest(self):
+        self._image_digest = "sha256:" + hashlib.sha256(self.image_manifest.encode()).hexdigest()
+
+    ecr.Image._create_digest = create_digest
 
 
 def _fix_service_without_security_groups(ecs) -> None:

@@ -1,0 +1,130 @@
+import time
+
+from django import forms as django_forms
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from dashboard import sandbox_info
+from provisioning import forms, runner, services, steps
+from provisioning.models import Setup, StepRun
+
+
+def yes_no(value):
+    if value.lower() in ("yes", "true", "on", "1"):
+        return True
+    if value.lower() in ("no", "false", "off", "0"):
+        return False
+    raise ValueError(value)
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the setup wizard's steps in this process (no worker needed), with the tutorial's defaults: "
+        "the same step functions as the browser wizard. Every form field has an option."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help="The setup's name; an existing setup is resumed or rerun.")
+        parser.add_argument("--until", choices=steps.KEYS, help="Stop after this step.")
+        parser.add_argument(
+            "--sample-image",
+            action="store_true",
+            help="When a step waits for an image, push the sandbox's sample image (local sandbox only).",
+        )
+        parser.add_argument("--user", help="Whom the audit log names as having run the steps.")
+        seen = {"name"}
+        for form in forms.FORMS.values():
+            for field_name, field in form.base_fields.items():
+                if field_name in seen:
+                    continue
+                seen.add(field_name)
+                option = {"dest": field_name, "help": " ".join(str(t) for t in (field.label, field.help_text) if t)}
+                if isinstance(field, django_forms.BooleanField):
+                    option.update(type=yes_no, metavar="yes|no")
+                elif isinstance(field, django_forms.ChoiceField):
+                    option["choices"] = [str(value) for value, _ in field.choices]
+                parser.add_argument(f"--{field_name.replace('_', '-')}", **option)
+
+    def handle(self, *args, name, until, sample_image, user, **options):
+        self.sample_image = sample_image
+        self.user = get_user_model().objects.filter(username=user).first() if user else None
+        if user and self.user is None:
+            raise CommandError(f"There is no user {user!r}.")
+        fields = {f for form in forms.FORMS.values() for f in form.base_fields}
+        overrides = {k: v for k, v in options.items() if k in fields and v is not None}
+        setup = Setup.objects.filter(name=name).first()
+        problems = [p for key in forms.FORMS for p in self.problems(self.form(key, setup, name, overrides))]
+        if problems:  # every value is checked before anything is made
+            raise CommandError("; ".join(problems))
+        for step in steps.STEPS:
+            if setup is None:
+                setup, run = self.create(name, overrides)
+            else:
+                run = self.start(setup, step.KEY, overrides)
+            self.stdout.write(f"{steps.KEYS.index(step.KEY)}. {step.TITLE}")
+            run = self.follow(run)
+            if run.status == StepRun.FAILED:
+                raise CommandError(f"{step.TITLE} failed: {run.error_code}: {run.error_message}")
+            setup.refresh_from_db()
+            if until == step.KEY:
+                break
+        self.stdout.write(self.style.SUCCESS(f"Setup {name}: {step.TITLE} done."))
+
+    def form(self, key, setup, name, overrides):
+        """The step's form as the wizard would fill it in, with the command's options typed over it."""
+        if setup is None:
+            data, extra = forms.defaults(name), {}
+        else:
+            data = {**forms.initial(setup), "region": setup.region, "profile": setup.profile}
+            extra = {"setup": setup} if key == "connect" else {}
+        return forms.FORMS[key]({**data, **overrides, "name": name}, **extra)
+
+    def create(self, name, overrides):
+        form = self.form("connect", None, name, overrides)
+        self.refuse_invalid(form)
+        return services.create_setup(form.cleaned_data, user=self.user, enqueue=False)
+
+    def start(self, setup, key, overrides):
+        form = self.form(key, setup, setup.name, overrides)
+        self.refuse_invalid(form)
+        values = {k: v for k, v in form.cleaned_data.items() if k != "name"}
+        try:
+            return services.start_step(setup, key, values, user=self.user, enqueue=False)
+        except services.Busy as busy:
+            raise CommandError(str(busy)) from busy
+
+    def refuse_invalid(self, form):
+        if problems := self.problems(form):
+            raise CommandError("; ".join(problems))
+
+    def problems(self, form):
+        return [f"--{field.replace('_', '-')}: {' '.join(errors)}" for field, errors in form.errors.items()]
+
+    def follow(self, run):
+        """Run the step here; while it waits, sleep until it wants to look again."""
+        pushed, said = False, ""
+        while True:
+            run = runner.execute(run.pk, report=self.report) or self.elsewhere(run)
+            if run.status != StepRun.WAITING:
+                return run
+            if self.sample_image and not pushed and services.waits_for_image(run):
+                self.push_sample_image(run.setup)
+                pushed = True
+            elif run.message != said:
+                self.stdout.write(f"   … {run.message}")
+                said = run.message
+            time.sleep(max(0.0, (run.wake_at - timezone.now()).total_seconds()))
+
+    def push_sample_image(self, setup):
+        if not setup.is_sandbox:
+            raise CommandError("--sample-image works only against the local sandbox AWS.")
+        repository, tag = setup.config["ecr_repository"], setup.config["image_tag"]
+        image = sandbox_info.push_sample_image(repository, tag, f"{setup.name} {timezone.now().isoformat()}")
+        self.stdout.write(f"   pushed a sample image to {repository}:{tag} ({image['imageId']['imageDigest'][:19]})")
+
+    def elsewhere(self, run):
+        raise CommandError(f"Step {run.step} of {run.setup.name} is being run by a worker; see the wizard.")
+
+    def report(self, action):
+        self.stdout.write(f"   ✓ {action['label']}" + (f" — {action['detail']}" if action["detail"] else ""))
