@@ -1,0 +1,309 @@
+"""Tracked release targets, what the pollers saw of them, and the operator actions taken on them."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboard.models import Job
+
+
+class ReleaseTarget(models.Model):
+    """A pipeline plus the CodeDeploy application and deployment group its deploy action uses, and what those use."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="The pipeline's name; the audit scope.")
+    pipeline_name = models.CharField(max_length=100, unique=True)
+    region = models.CharField(max_length=32)
+    application_name = models.CharField(max_length=100, blank=True)
+    deployment_group_name = models.CharField(max_length=100, blank=True)
+    deploy_stage = models.CharField(max_length=100, blank=True)
+    deploy_action = models.CharField(max_length=100, blank=True)
+    cluster_name = models.CharField(max_length=255, blank=True)
+    service_name = models.CharField(max_length=255, blank=True)
+    load_balancer_name = models.CharField(max_length=255, blank=True)
+    load_balancer_dns = models.CharField(max_length=255, blank=True)
+    prod_listener_arn = models.CharField(max_length=2048, blank=True)
+    test_listener_arn = models.CharField(max_length=2048, blank=True)
+    prod_port = models.PositiveIntegerField(null=True, blank=True)
+    test_port = models.PositiveIntegerField(null=True, blank=True)
+    target_group_names = models.JSONField(default=list, blank=True)
+    service_role_arn = models.CharField(max_length=2048, blank=True)
+    deployment_config_name = models.CharField(max_length=255, blank=True)
+    # Deployment group options that decide the waits: null ready wait = traffic is rerouted at once.
+    ready_wait_minutes = models.PositiveIntegerField(null=True, blank=True)
+    termination_wait_minutes = models.PositiveIntegerField(null=True, blank=True)
+    setup = models.JSONField(default=dict, blank=True, help_text="Pipeline and deployment group details as found.")
+    checks = models.JSONField(default=list, blank=True, help_text="Pre-flight checks: name, ok, message, fix.")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    # Polling: one refresh per target per interval, claimed by a conditional update of poll_due_at.
+    poll_due_at = models.DateTimeField(default=timezone.now, db_index=True)
+    polled_at = models.DateTimeField(null=True, blank=True)
+    poll_failures = models.PositiveIntegerField(default=0)
+    poll_error = models.TextField(blank=True)
+    active = models.BooleanField(default=False, help_text="An execution, deployment or action is in progress.")
+    pipeline_state = models.JSONField(default=dict, blank=True, help_text="Stages and actions as last seen.")
+    version = models.PositiveBigIntegerField(default=1, help_text="Bumped on every change the pages show.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("release-target", args=[self.pk])
+
+    @property
+    def failed_checks(self):
+        return [check for check in self.checks if check.get("ok") is False]
+
+    @property
+    def passed_checks(self):
+        return [check for check in self.checks if check.get("ok") is True]
+
+    @property
+    def production_url(self):
+        return self._url(self.prod_port)
+
+    @property
+    def test_url(self):
+        return self._url(self.test_port)
+
+    def _url(self, port):
+        if not self.load_balancer_dns or not port:
+            return ""
+        return f"http://{self.load_balancer_dns}" + ("" if port == 80 else f":{port}") + "/"
+
+    def bump(self):
+        """Tell polling pages something changed (call after saving what changed)."""
+        ReleaseTarget.objects.filter(pk=self.pk).update(version=F("version") + 1)
+
+    def poll_soon(self):
+        """Refresh at the next beat (after an action, so its effect shows within seconds)."""
+        ReleaseTarget.objects.filter(pk=self.pk).update(poll_due_at=timezone.now())
+
+    def latest_deployment(self):
+        return self._latest("deployment", lambda: self.deployments.order_by("-created_at", "-id").first())
+
+    def latest_release_deployment(self):
+        """The newest deployment that is not a rollback."""
+        return self._latest("release", lambda: self.deployments.filter(rollback_of="").first())
+
+    def latest_execution(self):
+        return self._latest("execution", lambda: self.executions.order_by("-started_at", "-id").first())
+
+    def _latest(self, key, query):
+        """Asked for several times while one page is drawn: read once per instance (until refresh_from_db)."""
+        cache = self.__dict__.setdefault("_latest_cache", {})
+        if key not in cache:
+            cache[key] = query()
+        return cache[key]
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.__dict__.pop("_latest_cache", None)
+        super().refresh_from_db(*args, **kwargs)
+
+
+class Execution(models.Model):
+    """A CodePipeline execution of the target's pipeline, with the source revisions it carries."""
+
+    target = models.ForeignKey(ReleaseTarget, on_delete=models.CASCADE, related_name="executions")
+    execution_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=32)
+    status_summary = models.TextField(blank=True)
+    trigger = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    source_revisions = models.JSONField(default=list, blank=True)
+    image_digest = models.CharField(max_length=255, blank=True)
+    image_tag = models.CharField(max_length=255, blank=True)
+    image_uri = models.CharField(max_length=1024, blank=True)
+    image_pushed_at = models.DateTimeField(null=True, blank=True)
+    source_revision = models.CharField(max_length=255, blank=True, help_text="Source commit or object version.")
+    deployment_id = models.CharField(max_length=32, blank=True)
+    stages = models.JSONField(default=dict, blank=True, help_text="Stage name -> status in this execution.")
+    details_fetched = models.BooleanField(default=False, help_text="Its action details (image) were read once.")
+    started_recorded = models.BooleanField(default=False)
+
+    ACTIVE = ("InProgress", "Stopping")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["target", "execution_id"], name="execution_unique_per_target")]
+
+    def __str__(self):
+        return f"{self.execution_id} {self.status}"
+
+    @property
+    def is_active(self):
+        return self.status in self.ACTIVE
+
+    @property
+    def duration(self):
+        if self.started_at and self.updated_at and not self.is_active:
+            return self.updated_at - self.started_at
+        return None
+
+
+class Deployment(models.Model):
+    """A CodeDeploy deployment of the target's deployment group, with its ECS target as last seen."""
+
+    ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
+    FINISHED = ("Succeeded", "Failed", "Stopped")
+
+    target = models.ForeignKey(ReleaseTarget, on_delete=models.CASCADE, related_name="deployments")
+    deployment_id = models.CharField(max_length=64)
+    execution_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=32)
+    creator = models.CharField(max_length=64, blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=128, blank=True)
+    error_message = models.TextField(blank=True)
+    rollback_deployment_id = models.CharField(max_length=64, blank=True)
+    rollback_of = models.CharField(max_length=64, blank=True, help_text="The deployment this one rolls back.")
+    rollback_message = models.TextField(blank=True)
+    termination_wait_started = models.BooleanField(default=False)
+    lifecycle_events = models.JSONField(default=list, blank=True)
+    task_sets = models.JSONField(default=list, blank=True)
+    task_definition_arn = models.CharField(max_length=2048, blank=True, help_text="Replacement task definition.")
+    ready_wait_ends_at = models.DateTimeField(null=True, blank=True)
+    termination_wait_ends_at = models.DateTimeField(null=True, blank=True)
+    info = models.JSONField(default=dict, blank=True, help_text="The rest of get_deployment's answer.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["target", "deployment_id"], name="deployment_unique_per_target")]
+
+    def __str__(self):
+        return f"{self.deployment_id} {self.status}"
+
+    @property
+    def is_active(self):
+        return self.status in self.ACTIVE
+
+    @property
+    def duration(self):
+        if self.created_at and self.completed_at:
+            return self.completed_at - self.created_at
+        return None
+
+    def task_set(self, label):
+        return next((ts for ts in self.task_sets if ts.get("label") == label), None)
+
+    @property
+    def blue(self):
+        return self.task_set("BLUE")
+
+    @property
+    def green(self):
+        return self.task_set("GREEN")
+
+    @property
+    def green_weight(self):
+        green = self.green
+        return round(float(green.get("weight") or 0)) if green else 0
+
+    @property
+    def blue_weight(self):
+        blue = self.blue
+        if blue:
+            return round(float(blue.get("weight") or 0))
+        return 0 if self.green else 100
+
+    @property
+    def is_ready_wait(self):
+        return self.status == "Ready"
+
+    @property
+    def is_termination_wait(self):
+        return self.status == "InProgress" and self.termination_wait_started
+
+    @property
+    def needs_action(self):
+        return self.is_ready_wait or self.is_termination_wait
+
+
+class OperatorAction(models.Model):
+    """One operator action on a target: requested → sent → confirmed | rejected | failed.
+
+    At most one open (requested or sent) action per target and kind, by a partial unique index, so a
+    double click, a reload or two operators at once make one row and one AWS call.
+    """
+
+    RELEASE_CHANGE = "release_change"
+    STOP_EXECUTION = "stop_execution"
+    RETRY_STAGE = "retry_stage"
+    REROUTE = "reroute"
+    ROLLBACK = "rollback"
+    TERMINATE_ORIGINAL = "terminate_original"
+    REDEPLOY_PREVIOUS = "redeploy_previous"
+    KINDS = [
+        (RELEASE_CHANGE, "Release change"),
+        (STOP_EXECUTION, "Stop execution"),
+        (RETRY_STAGE, "Retry stage"),
+        (REROUTE, "Reroute traffic"),
+        (ROLLBACK, "Stop and roll back"),
+        (TERMINATE_ORIGINAL, "Terminate original task set"),
+        (REDEPLOY_PREVIOUS, "Redeploy previous revision"),
+    ]
+    REQUESTED, SENT, CONFIRMED, REJECTED, FAILED = "requested", "sent", "confirmed", "rejected", "failed"
+    STATUSES = [(s, s.title()) for s in (REQUESTED, SENT, CONFIRMED, REJECTED, FAILED)]
+    OPEN = (REQUESTED, SENT)
+
+    target = models.ForeignKey(ReleaseTarget, on_delete=models.CASCADE, related_name="actions")
+    kind = models.CharField(max_length=32, choices=KINDS)
+    status = models.CharField(max_length=16, choices=STATUSES, default=REQUESTED)
+    params = models.JSONField(default=dict, blank=True)
+    reason = models.TextField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    error_code = models.CharField(max_length=128, blank=True)
+    error_message = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    audit_event_id = models.BigIntegerField(null=True, blank=True, help_text="The 'requested' audit event.")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target", "kind"],
+                condition=Q(status__in=("requested", "sent")),
+                name="one_open_action_per_target_and_kind",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.target} ({self.status})"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN
+
+    @property
+    def is_stale(self):
+        """An open action nobody has moved for a long time (its worker died): it no longer blocks others."""
+        return self.is_open and timezone.now() - self.requested_at > timedelta(minutes=10)
+
+
+class TrackRequest(Job):
+    """A request to track a pipeline, run by a worker (web never calls AWS)."""
+
+    pipeline_name = models.CharField(max_length=100)
+    target = models.ForeignKey(ReleaseTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Track {self.pipeline_name} ({self.status})"

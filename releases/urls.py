@@ -4,4 +4,11 @@ from . import views
 
 urlpatterns = [
     path("", views.index, name="releases"),
+    path("track/", views.track, name="release-track"),
+    path("track/<int:pk>/", views.track_status, name="release-track-status"),
+    path("summary/", views.summary, name="release-summary"),
+    path("<int:pk>/", views.target, name="release-target"),
+    path("<int:pk>/live/", views.target_live, name="release-target-live"),
+    path("<int:pk>/actions/<str:kind>/", views.action, name="release-action"),
+    path("actions/<int:pk>/", views.action_status, name="release-action-status"),
 ]

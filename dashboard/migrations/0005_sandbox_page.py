@@ -6,40 +6,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboard', '0004_history_indexes'),
+        ("dashboard", "0004_history_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='workerheartbeat',
-            name='endpoint_url',
-            field=models.CharField(blank=True, help_text='The AWS endpoint the worker uses.', max_length=255),
+            model_name="workerheartbeat",
+            name="endpoint_url",
+            field=models.CharField(blank=True, help_text="The AWS endpoint the worker uses.", max_length=255),
         ),
         migrations.AddField(
-            model_name='workerheartbeat',
-            name='sandbox',
+            model_name="workerheartbeat",
+            name="sandbox",
             field=models.JSONField(blank=True, help_text="The sandbox's health, when the endpoint is one.", null=True),
         ),
         migrations.CreateModel(
-            name='ImagePush',
+            name="ImagePush",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('error_code', models.CharField(blank=True, max_length=128)),
-                ('error_message', models.TextField(blank=True)),
-                ('repository', models.CharField(max_length=256)),
-                ('tag', models.CharField(default='latest', max_length=300)),
-                ('digest', models.CharField(blank=True, max_length=100)),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("error_code", models.CharField(blank=True, max_length=128)),
+                ("error_message", models.TextField(blank=True)),
+                ("repository", models.CharField(max_length=256)),
+                ("tag", models.CharField(default="latest", max_length=300)),
+                ("digest", models.CharField(blank=True, max_length=100)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
     ]

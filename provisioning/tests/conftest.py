@@ -34,4 +34,3 @@ def aws(sandbox, _clients, settings):
     """The sandbox, reset, with clients to check it; the wizard looks again quickly while it waits."""
     settings.PROVISIONING_POLL_SECONDS = 0.2
     return _clients
-

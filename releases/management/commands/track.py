@@ -1,0 +1,32 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from dashboard import aws
+from releases.services import TrackingError, track_pipeline
+
+
+class Command(BaseCommand):
+    help = (
+        "Track an existing pipeline (found from its Amazon ECS blue/green deploy action) and run the pre-flight checks."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("pipeline", help="the CodePipeline pipeline's name")
+
+    def handle(self, pipeline, **options):
+        try:
+            target = track_pipeline(pipeline)
+        except TrackingError as error:
+            raise CommandError(str(error)) from None
+        except aws.AwsError as error:
+            raise CommandError(f"AWS said {error.code}: {error.message}") from None
+        self.stdout.write(f"Tracking {target.name}: console at {target.get_absolute_url()}")
+        self.stdout.write(
+            f"  CodeDeploy {target.application_name}/{target.deployment_group_name}, "
+            f"ECS {target.cluster_name}/{target.service_name}, load balancer {target.load_balancer_name or '?'}"
+        )
+        passed, total = len(target.passed_checks), len(target.checks)
+        style = self.style.SUCCESS if passed == total else self.style.WARNING
+        self.stdout.write(style(f"{passed} of {total} pre-flight checks passed"))
+        for check in target.failed_checks:
+            self.stdout.write(self.style.ERROR(f"  ✗ {check['title']}: {check['message']}"))
+            self.stdout.write(f"    Fix: {check['fix']}")

@@ -1,0 +1,82 @@
+"""Small display filters of the release console, and the overview card."""
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import timezone
+
+from dashboard.events import LABELS
+
+register = template.Library()
+
+GOOD = {"Succeeded", "succeeded", "confirmed"}
+BAD = {"Failed", "Stopped", "Abandoned", "failed", "rejected", "Cancelled"}
+BUSY = {"InProgress", "Queued", "Created", "Ready", "Stopping", "requested", "sent", "Baking"}
+
+
+@register.filter
+def status_class(status):
+    if status in GOOD:
+        return "ok"
+    if status in BAD:
+        return "bad"
+    if status in BUSY:
+        return "busy"
+    return ""
+
+
+@register.filter
+def iso_time(value):
+    """An ISO 8601 time stored in JSON, shown as local HH:MM:SS."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return timezone.localtime(moment).strftime("%H:%M:%S")
+
+
+@register.filter
+def revision(task_definition_arn):
+    """arn:aws:ecs:…:task-definition/ecs-demo:3 → ecs-demo:3"""
+    return (task_definition_arn or "").rsplit("/", 1)[-1]
+
+
+@register.filter
+def short_image(uri):
+    """123456789012.dkr.ecr.us-east-1.amazonaws.com/nginx@sha256:0292175314b7… → nginx@sha256:0292175314b7"""
+    name = (uri or "").rsplit("/", 1)[-1]
+    if "@sha256:" in name:
+        repository, digest = name.split("@sha256:", 1)
+        return f"{repository}@sha256:{digest[:12]}"
+    return name
+
+
+@register.filter
+def duration_seconds(seconds):
+    return duration(timedelta(seconds=seconds)) if seconds is not None else ""
+
+
+@register.filter
+def duration(delta):
+    if delta is None:
+        return ""
+    total = int(delta.total_seconds())
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {seconds} s"
+    return f"{seconds} s"
+
+
+@register.filter
+def event_label(action):
+    return LABELS.get(action, action)
+
+
+@register.inclusion_tag("releases/summary.html", takes_context=True)
+def release_targets_card(context):
+    """The overview's card: every tracked target at a glance (polls its own fragment)."""
+    from releases.views import summaries, summary_etag
+
+    return {"summaries": summaries(), "etag": summary_etag(), "request": context.get("request")}
