@@ -80,7 +80,7 @@ def follow(ctx):
     if status == "Succeeded":
         return {"detail": f"execution {execution_id[:8]} Succeeded"}
     if status in RUNNING:
-        deployment = latest_deployment(ctx)
+        deployment = execution_deployment(ctx, execution_id)
         state = f"; deployment {deployment['deploymentId']} {deployment['status']}" if deployment else ""
         raise Waiting(f"Execution {execution_id[:8]} {status}{state}.", give_up_after=None)
     # A Retry starts (or waits for) another release.
@@ -91,21 +91,27 @@ def follow(ctx):
 
 
 def deployment(ctx):
-    found = latest_deployment(ctx)
+    found = execution_deployment(ctx, ctx.outputs["execution_id"])
     if not found or found["status"] != "Succeeded":
         status = found["status"] if found else "not found"
         raise StepError("DeploymentNotSucceeded", f"The pipeline succeeded but the deployment is {status}.")
     return {"deployment_id": found["deploymentId"], "detail": f"{found['deploymentId']} Succeeded"}
 
 
-def latest_deployment(ctx):
-    ids = ctx.call(
-        "codedeploy",
-        "list_deployments",
-        applicationName=ctx.config["application"],
-        deploymentGroupName=ctx.config["deployment_group"],
-    )["deployments"]
+def execution_deployment(ctx, execution_id):
+    """The CodeDeploy deployment that this pipeline execution's deploy action created, if any yet."""
+    actions = ctx.call(
+        "codepipeline",
+        "list_action_executions",
+        pipelineName=ctx.config["pipeline"],
+        filter={"pipelineExecutionId": execution_id},
+    )["actionExecutionDetails"]
+    ids = [
+        a.get("output", {}).get("executionResult", {}).get("externalExecutionId", "")
+        for a in actions
+        if a["input"]["actionTypeId"]["provider"] == "CodeDeployToECS"
+    ]
+    ids = [i for i in ids if i]
     if not ids:
         return None
-    found = ctx.call("codedeploy", "batch_get_deployments", deploymentIds=ids[:25])["deploymentsInfo"]
-    return max(found, key=lambda d: d["createTime"]) if found else None
+    return ctx.call("codedeploy", "get_deployment", deploymentId=ids[0])["deploymentInfo"]
