@@ -1,6 +1,5 @@
 """Fixtures of the release console: the tutorial's setup built by hand with plain boto3 against the sandbox."""
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -9,32 +8,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
-TASKDEF = {
-    "executionRoleArn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
-    "containerDefinitions": [
-        {
-            "name": "sample-website",
-            "image": "<IMAGE1_NAME>",
-            "essential": True,
-            "portMappings": [{"hostPort": 80, "protocol": "tcp", "containerPort": 80}],
-        }
-    ],
-    "requiresCompatibilities": ["FARGATE"],
-    "networkMode": "awsvpc",
-    "cpu": "256",
-    "memory": "512",
-    "family": "ecs-demo",
-}
-APPSPEC = """version: 0.0
-Resources:
-  - TargetService:
-      Type: AWS::ECS::Service
-      Properties:
-        TaskDefinition: <TASK_DEFINITION>
-        LoadBalancerInfo:
-          ContainerName: "sample-website"
-          ContainerPort: 80
-"""
+from sandbox.tutorial import APPSPEC, image_manifest
+from sandbox.tutorial import TASKDEF_TEMPLATE as TASKDEF
+
 CODEDEPLOY_TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -44,22 +20,6 @@ CODEDEPLOY_TRUST = {
 
 
 _CLIENTS = {}  # boto3 clients are slow to make (a few tenths of a second each): one per service per session
-
-
-def image_manifest(label):
-    """A Docker v2 manifest unique to `label`. The layer differs too: moto derives the image digest from the layers
-    rather than from the manifest as ECR does, so dashboard.sandbox_info's sample manifest always gets one digest."""
-    digest = "sha256:" + hashlib.sha256(label.encode()).hexdigest()
-    return json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1469, "digest": digest},
-            "layers": [
-                {"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 29126484, "digest": digest}
-            ],
-        }
-    )
 
 
 class Clients:
