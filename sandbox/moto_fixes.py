@@ -180,3 +180,17 @@ def _fix_ecr_retag_keeps_old_image() -> None:
         return original(self, repository_name, image_manifest, image_tag, *args, **kwargs)
 
     ecr.ECRBackend.put_image = put_image
+
+
+def set_image_pushed_at(repository_name, digest, when) -> None:
+    # moto stamps imagePushedAt with the wall clock; the emulated services follow the sandbox clock,
+    # which may run faster or be moved by hand. Stamp the push with sandbox time so that the push
+    # and the pipeline execution it starts read in the right order.
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ecr.models import ecr_backends
+
+    for backend in ecr_backends[DEFAULT_ACCOUNT_ID].values():
+        repository = backend.repositories.get(repository_name)
+        for image in repository.images if repository else ():
+            if image.get_image_digest() == digest:
+                image.image_pushed_at = int(when.timestamp())

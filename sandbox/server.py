@@ -83,6 +83,9 @@ class SandboxApp:
         if captured["status"].startswith("200"):
             try:
                 image = json.loads(body)["image"]
+                moto_fixes.set_image_pushed_at(
+                    image["repositoryName"], image["imageId"]["imageDigest"], self.sandbox.clock.now()
+                )
                 self.sandbox.world.on_image_pushed(
                     req.region,
                     image["repositoryName"],
