@@ -79,3 +79,21 @@ def test_provision_refuses_bad_options_before_making_anything(db):
     assert "--test-port: The test listener needs a port of its own." in message
     assert "--source-bucket: A bucket name has lowercase letters" in message
     assert not Setup.objects.exists()
+
+
+def test_provision_finishes_a_run_an_earlier_process_left_unfinished(transactional_db, aws, sandbox):
+    from provisioning import forms, services
+
+    provision(sandbox, "cafe", "--until", "repository", "--sample-image")
+    setup = Setup.objects.get(name="cafe")
+    form = forms.FORMS["taskdef"]({**forms.initial(setup), "name": setup.name})
+    assert form.is_valid(), form.errors
+    values = {k: v for k, v in form.cleaned_data.items() if k != "name"}
+    left = services.start_step(setup, "taskdef", values, enqueue=False)  # queued, and nobody ran it
+
+    provision(sandbox, "cafe", "--until", "taskdef")
+
+    left.refresh_from_db()
+    assert left.status == StepRun.SUCCEEDED
+    assert setup.runs.filter(status__in=StepRun.ACTIVE).count() == 0
+    assert aws.ecs.describe_task_definition(taskDefinition="cafe")["taskDefinition"]["revision"] == 1

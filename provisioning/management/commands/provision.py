@@ -92,7 +92,14 @@ class Command(BaseCommand):
         try:
             return services.start_step(setup, key, values, user=self.user, enqueue=False)
         except services.Busy as busy:
-            raise CommandError(str(busy)) from busy
+            # A run left unfinished (an earlier provision was stopped): finish it here first, then go on.
+            unfinished = setup.runs.filter(status__in=StepRun.ACTIVE).first()
+            if unfinished is None:
+                raise CommandError(str(busy)) from busy
+            self.stdout.write(f"   finishing the unfinished run of step {unfinished.step} first")
+            if self.follow(unfinished).status == StepRun.FAILED:
+                raise CommandError(f"{unfinished.step}: {unfinished.error_code}: {unfinished.error_message}") from busy
+            return services.start_step(setup, key, values, user=self.user, enqueue=False)
 
     def refuse_invalid(self, form):
         if problems := self.problems(form):
@@ -113,6 +120,8 @@ class Command(BaseCommand):
                 pushed = True
             elif run.message != said:
                 self.stdout.write(f"   … {run.message}")
+                if not said and services.waits_for_image(run) and run.setup.is_sandbox:
+                    self.stdout.write("   (this is the sandbox: --sample-image pushes one for you)")
                 said = run.message
             time.sleep(max(0.0, (run.wake_at - timezone.now()).total_seconds()))
 
@@ -124,7 +133,11 @@ class Command(BaseCommand):
         self.stdout.write(f"   pushed a sample image to {repository}:{tag} ({image['imageId']['imageDigest'][:19]})")
 
     def elsewhere(self, run):
-        raise CommandError(f"Step {run.step} of {run.setup.name} is being run by a worker; see the wizard.")
+        until = f" until at least {run.lease_expires_at:%H:%M:%S} UTC" if run.lease_expires_at else ""
+        raise CommandError(
+            f"Step {run.step} of {run.setup.name} is held by another process (a worker, or another provision)"
+            f"{until}; see the wizard, or try again after that."
+        )
 
     def report(self, action):
         self.stdout.write(f"   ✓ {action['label']}" + (f" — {action['detail']}" if action["detail"] else ""))
