@@ -54,6 +54,10 @@ def push_sample_image(push_id):
         image = sandbox_info.push_sample_image(push.repository, push.tag, label=f"push {push.pk} {timezone.now()}")
     except aws.AwsError as failure:
         error = failure
+    if image:
+        from releases.services import refresh_soon
+
+        refresh_soon()  # a watching pipeline starts now: let the console see it at the next beat, not in a minute
     with transaction.atomic():
         push.finish(error=error, digest=image["imageId"]["imageDigest"] if image else "")
         record(

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from dashboard.jobs import job_fragment
 from dashboard.roles import ADMIN, OPERATOR, VIEWER, has_role, role_required
 
 from . import actions, display, services
@@ -72,10 +73,7 @@ def track(request):
 @role_required(VIEWER)
 def track_status(request, pk):
     job = get_object_or_404(TrackRequest.objects.select_related("target"), pk=pk)
-    response = render(request, "releases/index.html#track-job", {"job": job})
-    if job.is_finished and request.htmx:
-        response.status_code = HttpResponseStopPolling.status_code
-    return response
+    return job_fragment(request, "releases/index.html#track-job", {"job": job}, job)
 
 
 def _console(request, target):

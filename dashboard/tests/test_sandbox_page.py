@@ -1,12 +1,15 @@
 import time
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dashboard import aws
 from dashboard.audit import AuditEvent
 from dashboard.models import ImagePush, WorkerHeartbeat
 from dashboard.tasks import record_heartbeat
+from releases.models import ReleaseTarget
 
 
 @pytest.fixture
@@ -49,12 +52,17 @@ def wait_for(push, timeout=20):
 
 def test_pushing_a_new_image_lands_in_the_repository(client, admin_user, seen_sandbox, worker):
     aws.call("ecr", "create_repository", repositoryName="nginx")
+    idle = ReleaseTarget.objects.create(
+        name="shop", pipeline_name="shop", region="us-east-1", poll_due_at=timezone.now() + timedelta(minutes=1)
+    )
     client.force_login(admin_user)
     assert client.post(reverse("sandbox"), {"repository": "nginx", "tag": "latest"}).status_code == 302
     push = wait_for(ImagePush.objects.get())
     assert push.status == "succeeded", push.error_message
     images = aws.call("ecr", "describe_images", repositoryName="nginx")["imageDetails"]
     assert [image["imageDigest"] for image in images] == [push.digest]
+    idle.refresh_from_db()
+    assert idle.poll_due_at <= timezone.now()  # the console looks at the next beat, not in a minute
     outcomes = list(AuditEvent.objects.filter(action="sandbox.image_push").values_list("outcome", "actor"))
     assert sorted(outcomes) == [("requested", admin_user.pk), ("succeeded", admin_user.pk)]
 
