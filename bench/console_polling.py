@@ -12,37 +12,14 @@ Uses DATABASE_URL if set (its name must contain "bench": the bench empties it), 
 
 import argparse
 import http.cookiejar
-import os
 import statistics
-import sys
-import tempfile
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")
-os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
-for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-    os.environ.pop(name, None)
+from common import setup_django  # first: it sets the environment before Django loads
+
 PAGE_POLL_SECONDS = 2.0
-
-
-def setup_django(endpoint_url):
-    import django
-
-    os.environ["AWS_ENDPOINT_URL"] = endpoint_url
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    if "bench" not in str(connection.settings_dict["NAME"]):
-        sys.exit("The bench empties its database: give it one whose name contains 'bench' (or no DATABASE_URL).")
-    call_command("migrate", verbosity=0, interactive=False)
-    call_command("flush", verbosity=0, interactive=False)
 
 
 def serve_django(threads=8):

@@ -77,11 +77,18 @@ def status(aws, deployment_id: str) -> dict:
     return aws.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
 
 
+def target_status(aws, deployment_id: str) -> str:
+    targets = aws.codedeploy.list_deployment_targets(deploymentId=deployment_id)["targetIds"]
+    answer = aws.codedeploy.batch_get_deployment_targets(deploymentId=deployment_id, targetIds=targets)
+    return answer["deploymentTargets"][0]["ecsTarget"]["status"]
+
+
 def release(aws, control: SandboxClient, execution_id: str, roll_back: bool = False) -> None:
     deployment_id = deployment_of(aws, execution_id, control)
     advance_until(control, lambda: status(aws, deployment_id)["status"] == "Ready")
     aws.codedeploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
-    advance_until(control, lambda: status(aws, deployment_id)["instanceTerminationWaitTimeStarted"])
+    # CodeDeploy leaves instanceTerminationWaitTimeStarted false for ECS: the wait shows as a Succeeded target.
+    advance_until(control, lambda: target_status(aws, deployment_id) == "Succeeded")
     if roll_back:
         aws.codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
         rollback_id = status(aws, deployment_id)["rollbackInfo"]["rollbackDeploymentId"]

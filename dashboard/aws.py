@@ -11,6 +11,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 from django.conf import settings
 
+from .aws_operations import UnregisteredOperation, lookup  # noqa: F401 (aws.UnregisteredOperation for callers)
+
 RETRYABLE_CODES = {
     "Throttling",
     "ThrottlingException",
@@ -98,7 +100,9 @@ def client(service, connection=None):
 
 def call(service, operation, connection=None, /, **params):
     """Call one AWS operation; any failure is raised as AwsError. Positional-only, so that an operation's
-    own parameters (ECS's `service`, say) pass through untouched."""
+    own parameters (ECS's `service`, say) pass through untouched. Only operations in the registry
+    (`aws_operations`) may be called: anything else raises UnregisteredOperation."""
+    lookup(service, operation)
     try:
         response = getattr(client(service, connection), operation)(**params)
     except ClientError as error:
@@ -113,7 +117,8 @@ def call(service, operation, connection=None, /, **params):
 
 
 def paginate(service, operation, key, connection=None, /, **params):
-    """Every item under `key` across all pages of a listing operation."""
+    """Every item under `key` across all pages of a listing operation (registered ones only, as `call`)."""
+    lookup(service, operation)
     paginator = client(service, connection).get_paginator(operation)
     items = []
     try:

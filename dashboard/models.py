@@ -51,13 +51,15 @@ class Job(models.Model):
 
 
 class ConnectionCheck(Job):
-    """Who the dashboard is signed in to AWS as: STS get_caller_identity, run by a worker."""
+    """Who the dashboard is signed in to AWS as (STS get_caller_identity), and which of the IAM actions the
+    console and the wizard need it lacks (`dashboard.permissions`), run by a worker."""
 
     region = models.CharField(max_length=32, blank=True)
     endpoint_url = models.CharField(max_length=255, blank=True)
     account = models.CharField(max_length=32, blank=True)
     arn = models.CharField(max_length=2048, blank=True)
     is_sandbox = models.BooleanField(default=False, help_text="The endpoint is the local sandbox AWS.")
+    permissions = models.JSONField(null=True, blank=True, help_text="The permissions pre-flight's report.")
 
     class Meta:
         ordering = ["-created_at"]
@@ -65,6 +67,19 @@ class ConnectionCheck(Job):
 
     def __str__(self):
         return f"Connection check {self.pk} ({self.status})"
+
+    @property
+    def denied_count(self):
+        from .permissions import denied_count
+
+        return denied_count(self.permissions) if self.permissions else 0
+
+    @property
+    def denied_by_part(self):
+        """[(part, denied actions, the policy JSON that would allow them)] for the parts with any denied."""
+        from .permissions import denied_by_part
+
+        return denied_by_part(self.permissions) if self.permissions else []
 
 
 class WorkerHeartbeat(models.Model):

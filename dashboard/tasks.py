@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from . import aws, events, sandbox_info
+from . import aws, events, permissions, sandbox_info
 from .audit import AuditEvent, record
 from .models import ConnectionCheck, ImagePush, WorkerHeartbeat
 
@@ -21,8 +21,14 @@ def check_connection(check_id):
     except aws.AwsError as error:
         check.finish(error=error)
         return
-    is_sandbox = sandbox_info.probe(check.endpoint_url) is not None
-    check.finish(account=identity["Account"], arn=identity["Arn"], is_sandbox=is_sandbox)
+    who = {"account": identity["Account"], "arn": identity["Arn"]}
+    who["is_sandbox"] = sandbox_info.probe(check.endpoint_url) is not None
+    try:
+        report = permissions.preflight(identity)
+    except aws.AwsError as error:
+        check.finish(error=error, **who)
+        return
+    check.finish(permissions=report, **who)
 
 
 @shared_task(acks_late=True, expires=30)

@@ -179,6 +179,10 @@ class ServiceForm(forms.Form):
     desired_count = forms.IntegerField(label="Tasks", min_value=1, max_value=1000)
 
 
+# CodePipeline's CodeDeployToECS action times out after 5 days; an hour of it is kept for the rest of the release.
+MAX_WAIT_MINUTES = 5 * 24 * 60 - 60
+
+
 class CodeDeployForm(forms.Form):
     application = name_field(names.validate_codedeploy_name, "Application")
     deployment_group = name_field(names.validate_codedeploy_name, "Deployment group")
@@ -200,6 +204,19 @@ class CodeDeployForm(forms.Form):
         label="Deployment configuration", choices=[(c, c) for c in DEPLOYMENT_CONFIGS]
     )
     rollback_on_failure = forms.BooleanField(label="Roll back automatically when a deployment fails", required=False)
+
+    def clean(self):
+        data = super().clean()
+        ready = (data.get("ready_wait_minutes") or 0) if data.get("reroute") == "wait" else 0
+        waits = ready + (data.get("termination_wait_minutes") or 0)
+        if waits > MAX_WAIT_MINUTES:
+            self.add_error(
+                "termination_wait_minutes",
+                f"The pipeline's deploy action times out after five days (7,200 minutes), and installing and "
+                f"shifting traffic need time too: the ready wait and the termination wait may add up to at most "
+                f"{MAX_WAIT_MINUTES:,} minutes (they add up to {waits:,}).",
+            )
+        return data
 
 
 class PipelineForm(forms.Form):

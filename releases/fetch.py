@@ -1,16 +1,31 @@
 """What one refresh asks AWS about a target, with as few calls as AWS allows. Runs in workers only.
 
-Every refresh: get_pipeline_state, list_pipeline_executions, list_deployments, then one batch_get_deployments for
-the deployments that are new or still active, and one batch_get_deployment_targets per active deployment.
+Every refresh: get_pipeline_state, list_pipeline_executions, list_deployments (every page, but only of the
+deployments created since the newest one already known), then batch_get_deployments in chunks of 25 for the
+deployments that are new or still active, and one batch_get_deployment_targets per active deployment.
 Details that never change (an execution's image, a task set's task definition) are asked for once.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from dashboard import aws
 
+from .models import Deployment
+
+ACTIVE = Deployment.ACTIVE
+
 EXECUTIONS_SHOWN = 10
-BATCH = 100  # batch_get_deployments takes at most 100 ids
+BATCH = 25  # batch_get_deployments takes at most 25 ids (BatchLimitExceededException beyond)
+# list_deployments is asked only for deployments created since the newest known one, less this margin: the
+# listing is eventually consistent, and both times are AWS's own (createTime), so no clocks are mixed.
+LISTING_MARGIN = timedelta(minutes=5)
+# A deployment that has no ECS target yet (Created, Queued) or any more: skipped, not a failed refresh.
+NO_TARGET = (
+    "DeploymentNotStartedException",
+    "DeploymentTargetDoesNotExistException",
+    "DeploymentDoesNotExistException",
+)
 
 
 @dataclass
@@ -18,6 +33,7 @@ class Known:
     """What the database already holds, so the fetch asks only for what is new or moving."""
 
     deployments: dict = field(default_factory=dict)  # id -> status
+    newest_created_at: object = None  # the createTime of the newest deployment known, as AWS gave it
     deployments_with_targets: set = field(default_factory=set)
     deployments_with_previous: set = field(default_factory=set)
     executions_detailed: set = field(default_factory=set)
@@ -42,16 +58,19 @@ def fetch(target, known):
     executions = aws.call(
         "codepipeline", "list_pipeline_executions", pipelineName=target.pipeline_name, maxResults=EXECUTIONS_SHOWN
     ).get("pipelineExecutionSummaries", [])
-    ids = aws.call(
-        "codedeploy",
-        "list_deployments",
-        applicationName=target.application_name,
-        deploymentGroupName=target.deployment_group_name,
-    ).get("deployments", [])
-    seen = Seen(state, executions, ids)
+    seen = Seen(state, executions, _deployment_ids(target, known))
     _deployments(target, known, seen)
     _executions(target, known, seen)
     return seen
+
+
+def _deployment_ids(target, known):
+    """The ids of the group's deployments created since the newest known one (all of them the first time), read
+    across every page: AWS documents no order, so the order is made from createTime once the details are in."""
+    params = {"applicationName": target.application_name, "deploymentGroupName": target.deployment_group_name}
+    if known.newest_created_at:
+        params["createTimeRange"] = {"start": known.newest_created_at - LISTING_MARGIN}
+    return aws.paginate("codedeploy", "list_deployments", "deployments", **params)
 
 
 def _deployments(target, known, seen):
@@ -69,17 +88,19 @@ def _deployments(target, known, seen):
         first_look = deployment_id == newest and deployment_id not in known.deployments_with_targets
         if not (moving or first_look):
             continue
-        answer = aws.call(
-            "codedeploy", "batch_get_deployment_targets", deploymentId=deployment_id, targetIds=[target_id]
-        )
+        try:
+            answer = aws.call(
+                "codedeploy", "batch_get_deployment_targets", deploymentId=deployment_id, targetIds=[target_id]
+            )
+        except aws.AwsError as error:
+            if error.code in NO_TARGET:
+                continue
+            raise
         for item in answer.get("deploymentTargets", []):
             if item.get("ecsTarget"):
                 seen.targets[deployment_id] = item["ecsTarget"]
     _task_sets(target, known, seen)
     _previous_definitions(known, seen)
-
-
-ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
 
 
 def _newest(infos):

@@ -156,6 +156,9 @@ class Deployment(models.Model):
 
     ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
     FINISHED = ("Succeeded", "Failed", "Stopped")
+    # CodePipeline's CodeDeployToECS action gives up after five days (CodePipeline quotas); the deployment may
+    # carry on without the pipeline.
+    DEPLOY_ACTION_TIMEOUT = timedelta(days=5)
 
     target = models.ForeignKey(ReleaseTarget, on_delete=models.CASCADE, related_name="deployments")
     deployment_id = models.CharField(max_length=64)
@@ -229,6 +232,14 @@ class Deployment(models.Model):
     @property
     def needs_action(self):
         return self.is_ready_wait or self.is_termination_wait
+
+    @property
+    def pipeline_gives_up_at(self):
+        """When the pipeline's deploy action times out, for an active deployment a pipeline started (the action
+        creates the deployment as it starts, so both times are AWS's)."""
+        if not (self.is_active and self.execution_id and self.created_at and not self.rollback_of):
+            return None
+        return self.created_at + self.DEPLOY_ACTION_TIMEOUT
 
 
 class OperatorAction(models.Model):

@@ -201,7 +201,6 @@ class Observer:
             deployment.rollback_deployment_id = rollback.get("rollbackDeploymentId") or ""
             deployment.rollback_of = rollback.get("rollbackTriggeringDeploymentId") or ""
             deployment.rollback_message = rollback.get("rollbackMessage") or ""
-            deployment.termination_wait_started = bool(info.get("instanceTerminationWaitTimeStarted"))
             deployment.execution_id = (
                 by_deployment.get(deployment_id)
                 or by_deployment.get(deployment.rollback_of)
@@ -229,6 +228,9 @@ class Observer:
                 green = deployment.green
                 if green and green.get("task_definition"):
                     deployment.task_definition_arn = green["task_definition"]
+            deployment.termination_wait_started = deployment.termination_wait_started or _in_termination_wait(
+                deployment, info
+            )
             self._waits(deployment)
             if new or _snapshot(deployment) != before:
                 deployment.save()
@@ -289,7 +291,7 @@ class Observer:
                 },
             )
         if status in Deployment.FINISHED and (new or old_status != status):
-            if status == "Succeeded" and not deployment.rollback_of and deployment.termination_wait_started:
+            if status == "Succeeded" and _terminated_original(deployment):
                 self.observe(events.ORIGINAL_TERMINATED, params)
             self.observe(
                 events.DEPLOYMENT_FINISHED,
@@ -301,6 +303,28 @@ class Observer:
                     "rollback_of": deployment.rollback_of,
                 },
             )
+
+
+def _in_termination_wait(deployment, info):
+    """CodeDeploy does not set instanceTerminationWaitTimeStarted for ECS deployments (aws/containers-roadmap#269):
+    the wait shows as a deployment still InProgress whose ECS target has already Succeeded (traffic moved, every
+    lifecycle event done) while the original task set waits to be terminated."""
+    if info.get("instanceTerminationWaitTimeStarted"):
+        return True
+    if deployment.status != "InProgress" or deployment.rollback_of:
+        return False
+    ended = {e["name"]: e["status"] for e in deployment.lifecycle_events}
+    return deployment.info.get("target_status") == "Succeeded" or ended.get("AfterAllowTraffic") == "Succeeded"
+
+
+def _terminated_original(deployment):
+    """A release that ended by terminating its original task set (seen in its wait, or gone since)."""
+    if deployment.rollback_of:
+        return False
+    if deployment.termination_wait_started:
+        return True
+    terminate = (deployment.info.get("blue_green") or {}).get("terminateBlueInstancesOnDeploymentSuccess") or {}
+    return bool(deployment.blue) and terminate.get("action", "TERMINATE") == "TERMINATE"
 
 
 def _action(state):

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from dashboard import aws
@@ -46,6 +46,7 @@ def claim_due(now=None, limit=100):
 def known(target):
     found = Known()
     found.deployments = dict(target.deployments.values_list("deployment_id", "status"))
+    found.newest_created_at = target.deployments.aggregate(newest=Max("created_at"))["newest"]
     recent = target.deployments.order_by("-created_at", "-id")[:RECENT]
     for deployment_id, lifecycle, task_sets, info in recent.values_list(
         "deployment_id", "lifecycle_events", "task_sets", "info"

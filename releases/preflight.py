@@ -1,6 +1,6 @@
 """Pre-flight checks of a tracked setup: each says what is wrong and how to fix it. Pure: reads a `Found`."""
 
-from .tracking import trust_policy
+from .tracking import trusts
 
 
 def check(name, title, ok, message, fix=""):
@@ -18,6 +18,7 @@ def run(found):
         wiring(found),
         service_role(found),
         placeholders(found),
+        image_push_starts(found),
     ]
 
 
@@ -177,17 +178,8 @@ def service_role(found):
         return check("service_role", title, False, "The deployment group has no service role.", fix)
     if found.role is None:
         return check("service_role", title, False, f"Service role {arn} does not exist ({found.role_error}).", fix)
-    for statement in _statements(trust_policy(found.role)):
-        principals = (statement.get("Principal") or {}).get("Service") or []
-        principals = [principals] if isinstance(principals, str) else principals
-        actions = statement.get("Action") or []
-        actions = [actions] if isinstance(actions, str) else actions
-        if (
-            statement.get("Effect") == "Allow"
-            and "codedeploy.amazonaws.com" in principals
-            and ({"sts:AssumeRole", "sts:*", "*"} & set(actions))
-        ):
-            return check("service_role", title, True, f"Role {found.role['RoleName']} trusts CodeDeploy.")
+    if trusts(found.role, "codedeploy.amazonaws.com"):
+        return check("service_role", title, True, f"Role {found.role['RoleName']} trusts CodeDeploy.")
     return check(
         "service_role",
         title,
@@ -195,11 +187,6 @@ def service_role(found):
         f"Role {found.role['RoleName']} does not let codedeploy.amazonaws.com assume it.",
         fix,
     )
-
-
-def _statements(document):
-    statements = document.get("Statement") or []
-    return [statements] if isinstance(statements, dict) else statements
 
 
 def placeholders(found):
@@ -228,3 +215,27 @@ def placeholders(found):
         " ".join(notes) if notes else f"The task definition has {wanted['taskdef']}, the AppSpec <TASK_DEFINITION>."
     )
     return check("placeholders", title, True, message)
+
+
+def image_push_starts(found):
+    title = "An image push starts the pipeline"
+    if not found.push_rules and not found.rules_error:
+        return check("image_push", title, None, "Not checked: the pipeline has no Amazon ECR source action.")
+    if found.rules_error:
+        return check("image_push", title, None, f"Not checked: EventBridge answered {found.rules_error}.")
+    missing = [name for name, rules in found.push_rules.items() if not rules]
+    if missing:
+        return check(
+            "image_push",
+            title,
+            False,
+            f"No enabled EventBridge rule starts the pipeline when an image is pushed for its source action "
+            f"{', '.join(missing)}: a pipeline created through the API (not the console) does not start on a push "
+            "by itself.",
+            "Create an EventBridge rule with the pattern source aws.ecr, detail-type “ECR Image Action”, "
+            "action-type PUSH, result SUCCESS and the repository name and image tag of the ECR source action, "
+            "with the pipeline as its target and a role that allows codepipeline:StartPipelineExecution on it "
+            "(the setup wizard's step 6 makes both).",
+        )
+    rules = sorted({rule for names in found.push_rules.values() for rule in names})
+    return check("image_push", title, True, f"EventBridge rule {', '.join(rules)} starts the pipeline on a push.")

@@ -34,6 +34,11 @@ class Found:
     role: dict | None = None
     role_error: str = ""
     files: dict = field(default_factory=dict)  # "taskdef"/"appspec" -> (path, text or None, note)
+    pipeline_arn: str = ""
+    # ECR source action name -> the enabled EventBridge rules that start the pipeline on its push, or None when
+    # EventBridge could not be asked (the error is in rules_error)
+    push_rules: dict = field(default_factory=dict)
+    rules_error: str = ""
 
     @property
     def config(self):
@@ -55,12 +60,13 @@ class Found:
 
 def discover(pipeline_name):
     try:
-        pipeline = aws.call("codepipeline", "get_pipeline", name=pipeline_name)["pipeline"]
+        answer = aws.call("codepipeline", "get_pipeline", name=pipeline_name)
     except aws.AwsError as error:
         if error.code == "PipelineNotFoundException":
             raise TrackingError(f"There is no pipeline named “{pipeline_name}” in this account and region.") from error
         raise
-    found = Found(pipeline_name, pipeline)
+    pipeline = answer["pipeline"]
+    found = Found(pipeline_name, pipeline, pipeline_arn=(answer.get("metadata") or {}).get("pipelineArn", ""))
     for stage in pipeline.get("stages", []):
         for action in stage.get("actions", []):
             kind = action.get("actionTypeId", {})
@@ -78,6 +84,7 @@ def discover(pipeline_name):
     _load_balancing(found)
     _role(found)
     _source_files(found)
+    _image_push_rules(found)
     return found
 
 
@@ -147,11 +154,77 @@ def _role(found):
         found.role_error = f"{error.code}: {error.message}"
 
 
+def ecr_push_event(repository, tag, *, account="123456789012", region="us-east-1"):
+    """An "ECR Image Action" event as EventBridge delivers it for a successful push."""
+    return {
+        "version": "0",
+        "id": "00000000-0000-0000-0000-000000000000",
+        "detail-type": "ECR Image Action",
+        "source": "aws.ecr",
+        "account": account,
+        "time": "2026-01-01T00:00:00Z",
+        "region": region,
+        "resources": [],
+        "detail": {
+            "result": "SUCCESS",
+            "repository-name": repository,
+            "image-digest": "sha256:" + "0" * 64,
+            "action-type": "PUSH",
+            "image-tag": tag,
+        },
+    }
+
+
+def _image_push_rules(found):
+    """For each ECR source action: the enabled rules targeting the pipeline whose pattern EventBridge itself says
+    matches a push of the action's repository and tag (a pipeline made through the API has none by itself)."""
+    ecr = [a for a in found.source_actions if a["actionTypeId"].get("provider") == "ECR"]
+    if not ecr or not found.pipeline_arn:
+        return
+    account, region = found.pipeline_arn.split(":")[4], found.pipeline_arn.split(":")[3]
+    try:
+        names = aws.paginate("events", "list_rule_names_by_target", "RuleNames", TargetArn=found.pipeline_arn)
+        rules = [aws.call("events", "describe_rule", Name=name) for name in names]
+        for action in ecr:
+            config = action.get("configuration", {})
+            event = ecr_push_event(
+                config.get("RepositoryName", ""), config.get("ImageTag") or "latest", account=account, region=region
+            )
+            found.push_rules[action["name"]] = [
+                rule["Name"]
+                for rule in rules
+                if rule.get("State") == "ENABLED"
+                and rule.get("EventPattern")
+                and aws.call(
+                    "events", "test_event_pattern", EventPattern=rule["EventPattern"], Event=json.dumps(event)
+                ).get("Result")
+            ]
+    except aws.AwsError as error:
+        if error.retryable:
+            raise
+        found.rules_error = f"{error.code}: {error.message}"
+
+
 def trust_policy(role):
     document = (role or {}).get("AssumeRolePolicyDocument") or {}
     if isinstance(document, str):
         document = json.loads(unquote(document))
     return document
+
+
+def trusts(role, service):
+    """Whether the role's trust policy lets `service` (e.g. codedeploy.amazonaws.com) assume it."""
+    statements = trust_policy(role).get("Statement") or []
+    for statement in [statements] if isinstance(statements, dict) else statements:
+        principals = (statement.get("Principal") or {}).get("Service") or []
+        actions = statement.get("Action") or []
+        if (
+            statement.get("Effect") == "Allow"
+            and service in ([principals] if isinstance(principals, str) else principals)
+            and {"sts:AssumeRole", "sts:*", "*"} & set([actions] if isinstance(actions, str) else actions)
+        ):
+            return True
+    return False
 
 
 def _source_files(found):

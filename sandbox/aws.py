@@ -71,6 +71,10 @@ class RegionAws:
     def iam(self):
         return self._clients.get("iam", self.region)
 
+    @property
+    def events(self):
+        return self._clients.get("events", self.region)
+
     # ---- ELBv2 -----------------------------------------------------------------------------------
 
     def target_group_arns(self, names: list[str]) -> dict[str, str]:

@@ -182,6 +182,7 @@ class CodeCommit(JsonApi):
             raise AwsError("BranchNameExistsException", f"Branch {p['branchName']} already exists")
         commit = repo.resolve(p["commitId"])
         repo.branches[p["branchName"]] = commit.id
+        rs.world.on_reference_changed(rs.name, repo, p["branchName"], commit.id, None)
         return {}
 
     def update_default_branch(self, rs, p):
@@ -235,10 +236,11 @@ class CodeCommit(JsonApi):
             files=files,
         )
         repo.commits[commit.id] = commit
+        old = repo.branches.get(branch)
         repo.branches[branch] = commit.id
         repo.default_branch = repo.default_branch or branch
         repo.modified = now
-        rs.world.on_commit(rs.name, repo.name, branch, commit.id)
+        rs.world.on_reference_changed(rs.name, repo, branch, commit.id, old)
         return commit
 
     def put_file(self, rs, p):

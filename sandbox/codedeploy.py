@@ -1,6 +1,7 @@
 """CodeDeploy, emulated for the ECS compute platform: applications, deployment groups,
 deployment configurations, deployments (see deployments.py) and their targets."""
 
+import base64
 import copy
 import json
 import re
@@ -9,6 +10,7 @@ import uuid
 from sandbox.api import AwsError, JsonApi
 from sandbox.aws import ACCOUNT_ID, ClientError
 from sandbox.deployments import Deployment, parse_appspec, revision_sha256
+from sandbox.propagation import check_codedeploy_role
 
 NAME_RE = re.compile(r"^[\w.+@=,-]{1,100}$")
 DEPLOYMENT_ID_RE = re.compile(r"^d-[A-Z0-9]{9}$")
@@ -292,6 +294,7 @@ class CodeDeploy(JsonApi):
     def _check_role(rs, role: str) -> None:
         if not ROLE_ARN_RE.match(role):
             raise AwsError("InvalidRoleException", f"The service role {role} is not a valid IAM role ARN.")
+        check_codedeploy_role(rs.world, role)
         try:
             found = rs.aws.iam.get_role(RoleName=role.rsplit("/", 1)[-1])["Role"]
         except ClientError as exc:
@@ -566,10 +569,10 @@ class CodeDeploy(JsonApi):
 
     def batch_get_deployments(self, rs, p):
         ids = p["deploymentIds"]
-        if len(ids) > 100:
+        if len(ids) > 25:
             raise AwsError(
                 "BatchLimitExceededException",
-                "The maximum number of names or IDs allowed for this request (100) was exceeded.",
+                "The maximum number of names or IDs allowed for this request (25) was exceeded.",
             )
         infos = []
         for deployment_id in ids:
@@ -592,30 +595,44 @@ class CodeDeploy(JsonApi):
             self._group(rs, app_name, group_name)
         statuses = p.get("includeOnlyStatuses") or []
         time_range = p.get("createTimeRange") or {}
+        start, end = time_range.get("start"), time_range.get("end")
+        if start and end and start > end:
+            raise AwsError("InvalidTimeRangeException", "The specified time range was specified in an invalid format.")
+        after = self._token_seq(p.get("nextToken"))
+        # AWS documents no order. Oldest first is the least convenient legal one: code that takes the
+        # first id as the newest, or reads only the first page, fails here every time.
         found = []
-        for d in sorted(rs.codedeploy.deployments.values(), key=lambda d: d.seq, reverse=True):
+        for d in sorted(rs.codedeploy.deployments.values(), key=lambda d: d.seq):
+            if d.seq <= after:
+                continue
             if app_name and (d.application, d.group["name"]) != (app_name, group_name):
                 continue
             if statuses and d.status not in statuses:
                 continue
-            if time_range.get("start") and d.create_time < time_range["start"]:
+            if (start and d.create_time < start) or (end and d.create_time > end):
                 continue
-            if time_range.get("end") and d.create_time > time_range["end"]:
-                continue
-            found.append(d.id)
-        return self._page(found, p.get("nextToken"), "deployments")
+            found.append(d)
+        size = rs.world.settings.list_deployments_page_size
+        out = {"deployments": [d.id for d in found[:size]]}
+        if len(found) > size:
+            out["nextToken"] = self._token(found[size - 1].seq)
+        return out
 
     @staticmethod
-    def _page(items: list, token: str | None, key: str, size: int = 100) -> dict:
+    def _token(seq: int) -> str:
+        return base64.urlsafe_b64encode(json.dumps({"after": seq}).encode()).decode()
+
+    @staticmethod
+    def _token_seq(token: str | None) -> int:
+        if not token:
+            return -1
         try:
-            start = int(token or 0)
-        except ValueError as exc:
-            raise AwsError("InvalidNextTokenException", "The next token is not valid.") from exc
-        page = items[start : start + size]
-        out = {key: page}
-        if start + size < len(items):
-            out["nextToken"] = str(start + size)
-        return out
+            seq = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
+            if not isinstance(seq, int):
+                raise TypeError(seq)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AwsError("InvalidNextTokenException", "The next token was specified in an invalid format.") from exc
+        return seq
 
     def continue_deployment(self, rs, p):
         deployment = self._deployment(rs, p["deploymentId"])

@@ -1,5 +1,5 @@
 """CodePipeline, emulated: pipelines (with versions and tags) and executions that run
-(pipeline_runs.py), started by hand, on creation, by an ECR image push or a CodeCommit commit."""
+(pipeline_runs.py), started by hand, on creation, or by EventBridge rules and polling (triggers.py)."""
 
 import copy
 import re
@@ -7,6 +7,7 @@ import re
 from sandbox.api import AwsError, JsonApi
 from sandbox.aws import ACCOUNT_ID
 from sandbox.pipeline_runs import Execution
+from sandbox.propagation import check_codepipeline_roles
 
 NAME_RE = re.compile(r"^[A-Za-z0-9.@_-]{1,100}$")
 KNOWN_PROVIDERS = {
@@ -92,43 +93,11 @@ def start_execution(rs, name: str, trigger: dict, variables=None, source_revisio
     return execution
 
 
-def _source_actions(pipeline: dict):
+def source_actions(pipeline: dict):
     for stage in pipeline["declaration"]["stages"]:
         for action in stage.get("actions", []):
             if action["actionTypeId"]["category"] == "Source":
                 yield action
-
-
-def start_for_image_push(rs, repository: str, tag: str | None, digest: str | None) -> None:
-    """As the EventBridge rule the console creates for an ECR source action does."""
-    for name, pipeline in list(rs.codepipeline.pipelines.items()):
-        for action in _source_actions(pipeline):
-            config = action.get("configuration", {})
-            if action["actionTypeId"]["provider"] != "ECR" or config.get("RepositoryName") != repository:
-                continue
-            if (config.get("ImageTag") or "latest") != tag:
-                continue
-            rule = f"arn:aws:events:{rs.name}:{ACCOUNT_ID}:rule/codepipeline-{repository}-{tag}-rule"
-            start_execution(rs, name, {"triggerType": "CloudWatchEvent", "triggerDetail": rule})
-            break
-
-
-def start_for_commit(rs, repository: str, branch: str, commit_id: str) -> None:
-    """As the EventBridge rule for a CodeCommit source action does (or polling, if configured)."""
-    for name, pipeline in list(rs.codepipeline.pipelines.items()):
-        for action in _source_actions(pipeline):
-            config = action.get("configuration", {})
-            if action["actionTypeId"]["provider"] != "CodeCommit":
-                continue
-            if config.get("RepositoryName") != repository or config.get("BranchName") != branch:
-                continue
-            if str(config.get("PollForSourceChanges", "false")).lower() == "true":
-                trigger = {"triggerType": "PollForSourceChanges", "triggerDetail": action["name"]}
-            else:
-                rule = f"arn:aws:events:{rs.name}:{ACCOUNT_ID}:rule/codepipeline-{repository}-{branch}-rule"
-                trigger = {"triggerType": "CloudWatchEvent", "triggerDetail": rule}
-            start_execution(rs, name, trigger)
-            break
 
 
 def deployment_finished(rs, deployment_id: str) -> None:
@@ -230,6 +199,7 @@ class CodePipeline(JsonApi):
     def create_pipeline(self, rs, p):
         decl = validate_declaration(p["pipeline"])
         name = decl["name"]
+        check_codepipeline_roles(rs.world, decl)
         if name in rs.codepipeline.pipelines:
             raise AwsError("PipelineNameInUseException", f"A pipeline with name '{name}' already exists")
         decl["version"] = 1
@@ -271,6 +241,7 @@ class CodePipeline(JsonApi):
         pipeline = rs.codepipeline.pipelines.get(decl["name"])
         if pipeline is None:
             raise AwsError("ValidationException", f"Pipeline {decl['name']} does not exist; use CreatePipeline")
+        check_codepipeline_roles(rs.world, decl)
         decl["version"] = pipeline["declaration"]["version"] + 1
         pipeline["declaration"] = decl
         pipeline["history"][decl["version"]] = copy.deepcopy(decl)

@@ -1,4 +1,4 @@
-"""The control endpoint under /_sandbox/: health, reset, clock, faults, call counts."""
+"""The control endpoint under /_sandbox/: health, reset, clock, faults, settings, call counts."""
 
 import json
 from collections import Counter
@@ -58,6 +58,8 @@ class Control:
             ("POST", "/_sandbox/faults"): self.set_fault,
             ("DELETE", "/_sandbox/faults"): self.clear_faults,
             ("GET", "/_sandbox/calls"): self.calls,
+            ("GET", "/_sandbox/settings"): self.get_settings,
+            ("POST", "/_sandbox/settings"): self.set_settings,
         }
         handler = routes.get((method, path))
         if handler is None:
@@ -129,6 +131,12 @@ class Control:
         fault_id = body.get("id") or (query.get("id") or [None])[0]
         self.sandbox.faults.clear(int(fault_id) if fault_id is not None else None)
         return 200, {"faults": self.sandbox.faults.list()}
+
+    def get_settings(self, body, environ):
+        return 200, {"settings": self.sandbox.world.settings.as_dict()}
+
+    def set_settings(self, body, environ):
+        return 200, {"settings": self.sandbox.world.settings.update(body)}
 
     def calls(self, body, environ):
         return 200, {"calls": self.sandbox.calls.snapshot()}

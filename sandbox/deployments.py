@@ -156,10 +156,13 @@ class Deployment:
         self.complete_time: datetime | None = None
         self.target_status = "Pending"
         self.target_updated = self.create_time
-        self.termination_wait_started = False
         self.status_messages: list[str] = []
         self.events = {name: {"lifecycleEventName": name, "status": "Pending"} for name in LIFECYCLE_EVENTS}
-        self.fault = None if rollback_of else rs.world.faults.take_deployment_failure(application, group["name"])
+        faults = rs.world.faults
+        self.fault = None if rollback_of else faults.take_deployment_failure(application, group["name"])
+        self.hold = (
+            None if rollback_of else faults.take_deployment_failure(application, group["name"], "deployment_hold")
+        )
         # what the deployment has done so far
         self.blue: dict | None = None  # {"arn", "id", "target_group_arn", "target_group_name"}
         self.green: dict | None = None
@@ -172,7 +175,7 @@ class Deployment:
         # operator requests
         self._continue = {"READY_WAIT": False, "TERMINATION_WAIT": False}
         self.waiting_for: str | None = None
-        self.wake_at: datetime | None = self.create_time + timedelta(seconds=QUEUE_SECONDS)
+        self.wake_at: datetime | None = self.create_time + timedelta(seconds=QUEUE_SECONDS + self._held("Created"))
         self._run = self._rollback_lifecycle() if rollback_of else self._lifecycle()
         self._stepping = False
 
@@ -210,11 +213,14 @@ class Deployment:
     def active(self) -> bool:
         return self.status in ACTIVE
 
+    def _held(self, status: str) -> float:
+        return float(self.hold.seconds) if self.hold and self.hold.status == status else 0.0
+
     # ---- the lifecycle -------------------------------------------------------------------------
 
     def _lifecycle(self):
         self.status = "Queued"
-        yield START_SECONDS
+        yield START_SECONDS + self._held("Queued")
         self.status = "InProgress"
         self.start_time = self.now
         self._target("InProgress")
@@ -414,7 +420,8 @@ class Deployment:
             return
         minutes = int(option.get("terminationWaitTimeInMinutes") or 0)
         deadline = self.now + timedelta(minutes=minutes)
-        self.termination_wait_started = True
+        # As AWS shows the wait: the target has succeeded while the deployment is still InProgress.
+        self._target("Succeeded")
         self.waiting_for = "TERMINATION_WAIT"
         self.status_messages = [
             f"Traffic is on the replacement task set; the original one will be terminated at {deadline.isoformat()}"
@@ -590,7 +597,8 @@ class Deployment:
             "updateOutdatedInstancesOnly": False,
             "rollbackInfo": self.rollback_info,
             "deploymentStyle": self.group.get("deploymentStyle"),
-            "instanceTerminationWaitTimeStarted": self.termination_wait_started,
+            # AWS never sets it for ECS deployments (aws/containers-roadmap#269).
+            "instanceTerminationWaitTimeStarted": False,
             "blueGreenDeploymentConfiguration": self.group.get("blueGreenDeploymentConfiguration"),
             "loadBalancerInfo": self.group.get("loadBalancerInfo"),
             "fileExistsBehavior": "DISALLOW",

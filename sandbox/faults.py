@@ -1,4 +1,4 @@
-"""Faults an operator's tests can switch on: failing deployments and pipeline actions,
+"""Faults an operator's tests can switch on: failing or held deployments, failing pipeline actions,
 throttled calls and added latency. Set through `POST /_sandbox/faults`, cleared with `DELETE`."""
 
 import itertools
@@ -15,7 +15,8 @@ LIFECYCLE_EVENTS = (
     "AllowTraffic",
     "AfterAllowTraffic",
 )
-KINDS = ("deployment_failure", "action_failure", "throttle", "latency")
+KINDS = ("deployment_failure", "deployment_hold", "action_failure", "throttle", "latency")
+HOLD_STATUSES = ("Created", "Queued")
 
 
 class FaultError(ValueError):
@@ -26,10 +27,12 @@ class FaultError(ValueError):
 class Fault:
     id: int
     kind: str
-    # deployment_failure
+    # deployment_failure, deployment_hold
     lifecycle_event: str = "AfterAllowTestTraffic"
     application: str | None = None
     deployment_group: str | None = None
+    status: str = "Queued"  # deployment_hold: the status a new deployment is held in
+    seconds: float = 60.0  # deployment_hold: for how many sandbox seconds
     # action_failure
     pipeline: str | None = None
     stage: str | None = None
@@ -49,6 +52,7 @@ class Fault:
         keys = ("id", "kind", "times", "fired")
         extra = {
             "deployment_failure": ("lifecycle_event", "application", "deployment_group", "message"),
+            "deployment_hold": ("status", "seconds", "application", "deployment_group"),
             "action_failure": ("pipeline", "stage", "action", "message"),
             "throttle": ("service", "operation", "rate"),
             "latency": ("service", "operation", "ms"),
@@ -80,6 +84,13 @@ class Faults:
         fault = Fault(id=0, **spec)
         if kind == "deployment_failure" and fault.lifecycle_event not in LIFECYCLE_EVENTS:
             raise FaultError(f"lifecycle_event must be one of {', '.join(LIFECYCLE_EVENTS)}")
+        if kind == "deployment_hold" and (
+            fault.status not in HOLD_STATUSES
+            or isinstance(fault.seconds, bool)
+            or not isinstance(fault.seconds, int | float)
+            or fault.seconds <= 0
+        ):
+            raise FaultError(f"deployment_hold needs status in {', '.join(HOLD_STATUSES)} and seconds > 0")
         if kind == "action_failure" and not fault.pipeline:
             raise FaultError("action_failure needs pipeline (and optionally stage, action)")
         if kind == "throttle" and not 0 <= float(fault.rate) <= 1:
@@ -127,11 +138,11 @@ class Faults:
 
     # ---- emulation --------------------------------------------------------------------------
 
-    def take_deployment_failure(self, application: str, group: str) -> Fault | None:
+    def take_deployment_failure(self, application: str, group: str, kind: str = "deployment_failure") -> Fault | None:
         """Called once when a deployment is created: the fault it will hit, if any."""
         with self._lock:
             for fault in self._items:
-                if fault.kind != "deployment_failure":
+                if fault.kind != kind:
                     continue
                 if fault.application not in (None, application) or fault.deployment_group not in (None, group):
                     continue

@@ -24,6 +24,7 @@ def apply() -> None:
     _fix_code_deploy_service_initial_task_set(backend)
     _fix_default_vpc_internet_gateway()
     _fix_ecr_image_digest()
+    _fix_events_test_event_pattern()
 
 
 def _fix_default_vpc_internet_gateway() -> None:
@@ -56,6 +57,32 @@ def _fix_ecr_image_digest() -> None:
         self._image_digest = "sha256:" + hashlib.sha256(self.image_manifest.encode()).hexdigest()
 
     ecr.Image._create_digest = create_digest
+
+
+def _fix_events_test_event_pattern() -> None:
+    # moto's TestEventPattern answers an empty body (no Result); AWS answers {"Result": bool}. moto
+    # already matches patterns for PutEvents: answer with that same matcher. AWS also refuses an
+    # event without its envelope fields.
+    import json
+
+    from moto.core.exceptions import JsonRESTError
+    from moto.events import responses
+    from moto.events.models import EventPattern, EventPatternParser
+
+    envelope = ("id", "account", "source", "time", "region", "detail-type")
+
+    def test_event_pattern(self):
+        raw = self._get_param("EventPattern")
+        pattern = EventPatternParser(raw).parse()
+        try:
+            event = json.loads(self._get_param("Event") or "")
+        except ValueError:
+            event = None
+        if not isinstance(event, dict) or any(key not in event for key in envelope):
+            raise JsonRESTError("ValidationException", "Parameter Event is not valid.")
+        return json.dumps({"Result": EventPattern(raw, pattern).matches_event(event)})
+
+    responses.EventsHandler.test_event_pattern = test_event_pattern
 
 
 def _fix_service_without_security_groups(ecs) -> None:

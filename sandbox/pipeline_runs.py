@@ -15,6 +15,7 @@ from sandbox.aws import ACCOUNT_ID, ClientError
 log = logging.getLogger("sandbox")
 ACTION_SECONDS = 2  # how long a source action or the deploy action's preparation takes
 STOP_SECONDS = 1
+DEPLOY_ACTION_TIMEOUT = timedelta(days=5)  # CodePipeline quotas: CodeDeploy ECS (blue/green) deploy actions
 READ_ONLY_TASKDEF_KEYS = {
     "taskDefinitionArn",
     "revision",
@@ -57,6 +58,7 @@ class ActionRun:
         self.deployment_id: str | None = None
         self.token: str | None = None
         self.prepared = False
+        self.deadline: datetime | None = None  # when the action times out, if it has a timeout
 
     @property
     def provider(self) -> str:
@@ -247,18 +249,33 @@ class Execution:
             yield ACTION_SECONDS
             for run in runs:
                 self._begin(run)
-            while any(r.status == "InProgress" for r in runs):
+            while True:
+                self._time_out(runs)
+                if not any(r.status == "InProgress" for r in runs):
+                    break
                 if self.status == "Stopping" and self.stop_abandon:
                     for run in runs:
                         if run.status == "InProgress":
                             run.end("Abandoned", self.now, "Abandoned: the pipeline execution was stopped")
                     return False
-                yield None  # woken by a deployment's end, an approval, or a stop
+                deadlines = [r.deadline for r in runs if r.status == "InProgress" and r.deadline]
+                yield min(deadlines) if deadlines else None  # or woken by a deployment's end, an approval, a stop
             if any(r.status != "Succeeded" for r in runs):
                 return False
             if self.status == "Stopping":
                 return True
         return True
+
+    def _time_out(self, runs: list[ActionRun]) -> None:
+        """The action fails when its timeout passes; a CodeDeploy deployment it started carries on."""
+        for run in runs:
+            if run.status == "InProgress" and run.deadline and self.now >= run.deadline:
+                message = (
+                    f"The action timed out: CodeDeploy deployment {run.deployment_id} did not finish within "
+                    f"{DEPLOY_ACTION_TIMEOUT.days} days."
+                )
+                run.end("Failed", self.now, message, {"code": "JobFailed", "message": message})
+                self._touch()
 
     def _begin(self, run: ActionRun) -> None:
         fault = self.rs.world.faults.take_action_failure(self.pipeline, run.stage, run.name)
@@ -465,6 +482,7 @@ class Execution:
             f"https://console.aws.amazon.com/codesuite/codedeploy/deployments/{run.deployment_id}?region={self.rs.name}"
         )
         run.summary = f"Deployment {run.deployment_id} in progress"
+        run.deadline = run.start + DEPLOY_ACTION_TIMEOUT
         run.variables = {"TaskDefinitionArn": registered["taskDefinitionArn"], "DeploymentId": run.deployment_id}
 
     def deployment_finished(self, deployment) -> None:

@@ -20,6 +20,7 @@ from sandbox import moto_fixes, wire  # noqa: E402
 from sandbox.clock import Clock, Ticker  # noqa: E402
 from sandbox.control import CallCounter, Control  # noqa: E402
 from sandbox.faults import Faults  # noqa: E402
+from sandbox.propagation import ecs_refusal  # noqa: E402
 from sandbox.world import World  # noqa: E402
 
 log = logging.getLogger("sandbox")
@@ -63,12 +64,20 @@ class SandboxApp:
             return api.handle(req, start_response)
         if req.service == "ecr" and req.operation == "PutImage" and not req.internal:
             return self._put_image(req, environ, start_response)
+        if req.service == "iam" and req.operation == "SimulatePrincipalPolicy":
+            from sandbox import iam_simulation
+
+            return iam_simulation.handle(self.sandbox.world.clients, req, environ, start_response)
+        if req.service == "iam" and req.operation == "CreateRole":
+            return self._create_role(environ, start_response)
+        if req.service == "ecs" and req.operation in ("CreateService", "RegisterTaskDefinition"):
+            refusal = ecs_refusal(self.sandbox.world, req)
+            if refusal:
+                return wire.error_response(start_response, req, *refusal)
         return self.moto(environ, start_response)
 
-    def _put_image(self, req, environ, start_response):
-        """Let moto store the image, then start the pipelines that watch it (as EventBridge would)."""
-        import json
-
+    def _moto_answer(self, environ, start_response) -> tuple[str, bytes]:
+        """Let moto answer, pass its answer on, and return (status, body) to act on it."""
         captured = {}
 
         def capture(status, headers, exc_info=None):
@@ -80,7 +89,21 @@ class SandboxApp:
         if hasattr(chunks, "close"):
             chunks.close()
         start_response(captured["status"], captured["headers"])
-        if captured["status"].startswith("200"):
+        return captured["status"], body
+
+    def _create_role(self, environ, start_response):
+        """Record when the role was created, on the sandbox clock (see propagation.py)."""
+        status, body = self._moto_answer(environ, start_response)
+        if status.startswith("200"):
+            self.sandbox.world.roles.record_create_role_answer(body, self.sandbox.clock.now())
+        return [body]
+
+    def _put_image(self, req, environ, start_response):
+        """Let moto store the image, then send the push to EventBridge (triggers.py)."""
+        import json
+
+        status, body = self._moto_answer(environ, start_response)
+        if status.startswith("200"):
             try:
                 image = json.loads(body)["image"]
                 moto_fixes.set_image_pushed_at(

@@ -53,6 +53,14 @@ class SandboxClient:
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")
 
+    def configure(self, **settings) -> dict:
+        """E.g. configure(role_propagation_seconds=30, list_deployments_page_size=2); answers all settings.
+        A reset restores the defaults."""
+        return self._call("POST", "settings", settings)["settings"]
+
+    def settings(self) -> dict:
+        return self._call("GET", "settings")["settings"]
+
     def calls(self) -> dict[str, dict[str, int]]:
         """AWS calls received since the last reset: {"codedeploy": {"GetDeployment": 3}, ...}."""
         return self._call("GET", "calls")["calls"]

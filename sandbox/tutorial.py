@@ -64,6 +64,10 @@ TRUST_CODEDEPLOY = {
         {"Effect": "Allow", "Principal": {"Service": "codedeploy.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ],
 }
+TRUST_EVENTS = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
 TRUST_CODEPIPELINE = {
     "Version": "2012-10-17",
     "Statement": [
@@ -111,6 +115,9 @@ class Tutorial:
     termination_wait_minutes: int = 60
     deployment_config: str = "CodeDeployDefault.ECSAllAtOnce"
     auto_rollback_on_failure: bool = False
+    # The console creates the EventBridge rules (and their role) that start the pipeline on a push or
+    # a commit; without them nothing starts it but a person (or polling).
+    event_rules: bool = True
     ids: dict = field(default_factory=dict)
 
     def build(self, pipeline: bool = True) -> "Tutorial":
@@ -241,28 +248,31 @@ class Tutorial:
         )
         self.ids["codedeploy_role_arn"] = role["Role"]["Arn"]
         self.aws.codedeploy.create_application(applicationName="codedeployapp", computePlatform="ECS")
+        self.aws.codedeploy.create_deployment_group(**self.deployment_group_definition())
+
+    def deployment_group_definition(self) -> dict:
         ready = (
             {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": self.ready_wait_minutes}
             if self.ready_wait_minutes is not None
             else {"actionOnTimeout": "CONTINUE_DEPLOYMENT"}
         )
         rollback_events = ["DEPLOYMENT_FAILURE"] if self.auto_rollback_on_failure else []
-        self.aws.codedeploy.create_deployment_group(
-            applicationName="codedeployapp",
-            deploymentGroupName="codedeploydeplgroup",
-            deploymentConfigName=self.deployment_config,
-            serviceRoleArn=role["Role"]["Arn"],
-            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
-            blueGreenDeploymentConfiguration={
+        return {
+            "applicationName": "codedeployapp",
+            "deploymentGroupName": "codedeploydeplgroup",
+            "deploymentConfigName": self.deployment_config,
+            "serviceRoleArn": self.ids["codedeploy_role_arn"],
+            "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            "blueGreenDeploymentConfiguration": {
                 "terminateBlueInstancesOnDeploymentSuccess": {
                     "action": "TERMINATE",
                     "terminationWaitTimeInMinutes": self.termination_wait_minutes,
                 },
                 "deploymentReadyOption": ready,
             },
-            autoRollbackConfiguration={"enabled": self.auto_rollback_on_failure, "events": rollback_events},
-            ecsServices=[{"serviceName": "my-service", "clusterName": "my-cluster"}],
-            loadBalancerInfo={
+            "autoRollbackConfiguration": {"enabled": self.auto_rollback_on_failure, "events": rollback_events},
+            "ecsServices": [{"serviceName": "my-service", "clusterName": "my-cluster"}],
+            "loadBalancerInfo": {
                 "targetGroupPairInfoList": [
                     {
                         "targetGroups": [{"name": "target-group-1"}, {"name": "target-group-2"}],
@@ -271,7 +281,7 @@ class Tutorial:
                     }
                 ]
             },
-        )
+        }
 
     def pipeline_definition(self) -> dict:
         if self.source == "codecommit":
@@ -330,4 +340,79 @@ class Tutorial:
         )
         self.ids["codepipeline_role_arn"] = role["Role"]["Arn"]
         self.aws.s3.create_bucket(Bucket="codepipeline-us-east-1-artifacts")
-        self.aws.codepipeline.create_pipeline(pipeline=self.pipeline_definition())
+        self.create_pipeline()
+
+    def create_pipeline(self) -> None:
+        created = self.aws.codepipeline.create_pipeline(pipeline=self.pipeline_definition())
+        self.ids["pipeline_arn"] = f"arn:aws:codepipeline:us-east-1:{ACCOUNT_ID}:{created['pipeline']['name']}"
+        if self.event_rules:
+            self.create_event_rules()
+
+    def ecr_event_pattern(self, tag: str = "latest") -> dict:
+        return {
+            "source": ["aws.ecr"],
+            "detail-type": ["ECR Image Action"],
+            "detail": {
+                "action-type": ["PUSH"],
+                "image-tag": [tag],
+                "repository-name": ["nginx"],
+                "result": ["SUCCESS"],
+            },
+        }
+
+    def codecommit_event_pattern(self, branch: str = "main") -> dict:
+        return {
+            "source": ["aws.codecommit"],
+            "detail-type": ["CodeCommit Repository State Change"],
+            "resources": [f"arn:aws:codecommit:us-east-1:{ACCOUNT_ID}:MyDemoRepo"],
+            "detail": {
+                "event": ["referenceCreated", "referenceUpdated"],
+                "referenceType": ["branch"],
+                "referenceName": [branch],
+            },
+        }
+
+    def create_event_rules(self) -> None:
+        """What the console adds: a role EventBridge assumes to start the pipeline, and one rule per source."""
+        self.create_events_role()
+        self.add_event_rule("codepipeline-nginx-latest-rule", self.ecr_event_pattern())
+        if self.source == "codecommit":
+            self.add_event_rule("codepipeline-MyDemoRepo-main-rule", self.codecommit_event_pattern())
+
+    def create_events_role(self) -> str:
+        iam = self.aws.iam
+        role_name = "cwe-role-us-east-1-MyImagePipeline"
+        role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(TRUST_EVENTS))["Role"]
+        iam.put_role_policy(
+            RoleName=role_name,
+            PolicyName="start-pipeline-execution-us-east-1-MyImagePipeline",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["codepipeline:StartPipelineExecution"],
+                            "Resource": [self.ids["pipeline_arn"]],
+                        }
+                    ],
+                }
+            ),
+        )
+        self.ids["events_role_arn"] = role["Arn"]
+        return role["Arn"]
+
+    def add_event_rule(self, name: str, pattern: dict, state: str = "ENABLED", role_arn: str | None = None) -> str:
+        rule = self.aws.events.put_rule(Name=name, EventPattern=json.dumps(pattern), State=state)
+        role_arn = role_arn or self.ids["events_role_arn"]
+        self.aws.events.put_targets(
+            Rule=name,
+            Targets=[
+                {
+                    "Id": "codepipeline-MyImagePipeline",
+                    "Arn": self.ids["pipeline_arn"],
+                    "RoleArn": role_arn,
+                }
+            ],
+        )
+        return rule["RuleArn"]

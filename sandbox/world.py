@@ -7,6 +7,8 @@ from datetime import datetime
 from sandbox.aws import Clients, RegionAws
 from sandbox.clock import Clock
 from sandbox.faults import Faults
+from sandbox.propagation import RoleAges
+from sandbox.settings import Settings
 
 MAX_STEPS_PER_RUN = 200_000
 
@@ -37,6 +39,8 @@ class World:
     def __init__(self, clock: Clock, faults: Faults, endpoint_url: str):
         self.clock = clock
         self.faults = faults
+        self.settings = Settings()
+        self.roles = RoleAges()
         self.clients = Clients(endpoint_url)
         self.lock = threading.RLock()
         self.regions: dict[str, RegionState] = {}
@@ -52,6 +56,8 @@ class World:
     def reset(self) -> None:
         with self.lock:
             self.regions = {}
+            self.settings.reset()
+            self.roles.clear()
 
     def run_due(self, until: datetime | None = None) -> int:
         """Run every transition due up to `until` (default: now), earliest first.
@@ -89,16 +95,16 @@ class World:
         return self.run_due(self.clock.now() + timedelta(seconds=seconds))
 
     def on_image_pushed(self, region: str, repository: str, tag: str | None, digest: str | None) -> None:
-        from sandbox.codepipeline import start_for_image_push
+        from sandbox.triggers import image_pushed
 
         with self.lock:
-            start_for_image_push(self.region(region), repository, tag, digest)
+            image_pushed(self.region(region), repository, tag, digest)
 
-    def on_commit(self, region: str, repository: str, branch: str, commit_id: str) -> None:
-        from sandbox.codepipeline import start_for_commit
+    def on_reference_changed(self, region: str, repository, branch: str, commit_id: str, old: str | None) -> None:
+        from sandbox.triggers import reference_changed
 
         with self.lock:
-            start_for_commit(self.region(region), repository, branch, commit_id)
+            reference_changed(self.region(region), repository, branch, commit_id, old)
 
     def deployment_finished(self, region: str, deployment_id: str) -> None:
         """Wake the pipeline actions that follow this deployment."""

@@ -1,5 +1,6 @@
 """Step 4: a Fargate cluster and the service, deployed by CodeDeploy, behind the first target group."""
 
+from . import iam
 from .base import Action, StepError
 
 KEY, TITLE = "service", "Cluster and service"
@@ -52,7 +53,11 @@ def service(ctx):
         return {"arn": live[0]["serviceArn"], "tags": live[0].get("tags")}
 
     def create():
-        made = ctx.call(
+        with iam.new_role_propagating(iam.ECS_ROLE_CODES, "Amazon ECS", iam.ECS_ROLE_MESSAGE):
+            return {"arn": create_service()["service"]["serviceArn"]}
+
+    def create_service():
+        return ctx.call(
             "ecs",
             "create_service",
             cluster=c["cluster"],
@@ -78,7 +83,6 @@ def service(ctx):
             },
             tags=ctx.tags("key"),
         )
-        return {"arn": made["service"]["serviceArn"]}
 
     found = ctx.ensure("ecs.service", f"{c['cluster']}/{name}", find=find, create=create)
     return {"service_arn": found["arn"], "detail": found["detail"]}

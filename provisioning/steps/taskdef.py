@@ -47,7 +47,8 @@ def register(ctx):
         return None
 
     def create():
-        made = ctx.call("ecs", "register_task_definition", **desired, tags=ctx.tags("key"))
+        with iam.new_role_propagating(iam.ECS_ROLE_CODES, "Amazon ECS", iam.ECS_ROLE_MESSAGE):
+            made = ctx.call("ecs", "register_task_definition", **desired, tags=ctx.tags("key"))
         return {"arn": made["taskDefinition"]["taskDefinitionArn"]}
 
     registered = ctx.ensure("ecs.task-definition", family, find=find, create=create)

@@ -2,10 +2,15 @@
 
 import io
 import json
+import threading
 import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
+from django.core.management import call_command
+from django.db import connection
+
+from provisioning.models import StepRun
 
 ACCOUNT = "123456789012"
 TASKDEF_TEMPLATE = {
@@ -214,3 +219,33 @@ def follow_release_to_the_end(aws, sandbox, pipeline, *, step_seconds=1800, limi
             return executions[0]["status"]
         sandbox.advance(step_seconds)
     raise AssertionError(f"{pipeline} still running after {limit * step_seconds} sandbox seconds")
+
+
+IAM_WAIT = "IAM is still making the new role known to"
+
+
+def provision_in_thread(sandbox, *args, propagation=60):
+    """Run `provision` in a thread; move the sandbox's clock only while a step waits (past a new role's
+    `propagation` when it waits for IAM, an hour when it waits for the release), so that a create passing a
+    new role meets IAM's refusal first. Returns the steps that waited for IAM."""
+    failures, waited = [], set()
+
+    def command():
+        try:
+            call_command("provision", *args)
+        except Exception as error:  # noqa: BLE001 - handed to the test thread
+            failures.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=command)
+    thread.start()
+    while thread.is_alive():
+        waiting = StepRun.objects.filter(status=StepRun.WAITING).first()
+        if waiting is not None:
+            if IAM_WAIT in waiting.message:
+                waited.add(waiting.step)
+            sandbox.advance(propagation + 1 if IAM_WAIT in waiting.message else 3600)
+        thread.join(0.05)
+    assert failures == []
+    return waited

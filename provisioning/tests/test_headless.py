@@ -1,34 +1,16 @@
 """`manage.py provision` runs the same steps as the wizard in its own process; `teardown` undoes them."""
 
-import threading
-
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from provisioning.models import Resource, Setup, StepRun
 
-from .checks import assert_nothing_left, assert_set_up_as_the_tutorial_says
+from .checks import assert_nothing_left, assert_set_up_as_the_tutorial_says, provision_in_thread
 
 
 def provision(sandbox, *args):
-    """Run the command in a thread while this one moves the sandbox's clock through the deployment's waits."""
-    failures = []
-
-    def command():
-        try:
-            call_command("provision", *args)
-        except Exception as error:  # noqa: BLE001 - handed to the test thread
-            failures.append(error)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=command)
-    thread.start()
-    while thread.is_alive():
-        sandbox.advance(3600)
-        thread.join(0.1)
-    assert failures == []
+    """The command in a thread while this one moves the sandbox's clock through the deployment's waits."""
+    provision_in_thread(sandbox, *args)
 
 
 MUTATIONS = ("Create", "Put", "Register", "Attach", "Authorize", "Start", "Update", "Delete", "Tag", "Modify")

@@ -61,12 +61,13 @@ class Tutorial:
     pushes: int = 0
 
     def deployments(self):
-        ids = self.aws.codedeploy.list_deployments(applicationName=self.application, deploymentGroupName=self.group)
-        infos = (
-            self.aws.codedeploy.batch_get_deployments(deploymentIds=ids["deployments"])["deploymentsInfo"]
-            if ids["deployments"]
-            else []
+        pages = self.aws.codedeploy.get_paginator("list_deployments").paginate(
+            applicationName=self.application, deploymentGroupName=self.group
         )
+        ids = [i for page in pages for i in page["deployments"]]
+        infos = []
+        for start in range(0, len(ids), 25):  # AWS's batch limit
+            infos += self.aws.codedeploy.batch_get_deployments(deploymentIds=ids[start : start + 25])["deploymentsInfo"]
         return sorted(infos, key=lambda d: d["createTime"])
 
     def settle(self):
@@ -81,13 +82,19 @@ class Tutorial:
                 return self
             for deployment in self.deployments():
                 wait = {"Ready": "READY_WAIT"}.get(deployment["status"])
-                if deployment["status"] == "InProgress" and deployment.get("instanceTerminationWaitTimeStarted"):
-                    wait = "TERMINATION_WAIT"
+                if deployment["status"] == "InProgress" and self.target_status(deployment) == "Succeeded":
+                    wait = "TERMINATION_WAIT"  # CodeDeploy leaves instanceTerminationWaitTimeStarted false for ECS
                 if wait:
                     self.aws.codedeploy.continue_deployment(
                         deploymentId=deployment["deploymentId"], deploymentWaitType=wait
                     )
         raise AssertionError("the first release did not finish")
+
+    def target_status(self, deployment):
+        targets = self.aws.codedeploy.batch_get_deployment_targets(
+            deploymentId=deployment["deploymentId"], targetIds=[f"{self.cluster}:{self.service}"]
+        )["deploymentTargets"]
+        return targets[0]["ecsTarget"]["status"] if targets else ""
 
     def push_image(self, tag="latest"):
         """Push a new image to ECR, as `docker push` does; the pipeline starts from it."""
@@ -112,11 +119,13 @@ def build_tutorial(
     appspec=APPSPEC,
     second_target_group=True,
     test_listener=True,
+    push_rule=True,
 ):
     """The tutorial's steps 1-6 with plain boto3 (what someone does by hand in the consoles), in the sandbox.
 
     ready_wait: minutes to wait for a manual reroute (None: reroute at once); termination_wait: minutes before
-    the original task set is terminated. The other arguments break one part, for the pre-flight checks.
+    the original task set is terminated. The other arguments break one part, for the pre-flight checks
+    (push_rule=False: no EventBridge rule, so an image push does not start the pipeline).
     """
     t = Tutorial(aws, pipeline=pipeline)
     suffix = "" if pipeline == "MyImagePipeline" else f"-{pipeline.lower()}"
@@ -298,7 +307,60 @@ def build_tutorial(
             ],
         }
     )
+    if push_rule:
+        add_push_rule(aws, t, suffix)
     return t
+
+
+def add_push_rule(aws, t, suffix=""):
+    """What the CodePipeline console makes beside a pipeline with an ECR source: an EventBridge rule on the image
+    push, and a role that lets EventBridge start the pipeline."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    pipeline_arn = aws.codepipeline.get_pipeline(name=t.pipeline)["metadata"]["pipelineArn"]
+    role = aws.iam.create_role(RoleName=f"cwe-role-{t.pipeline}"[:64], AssumeRolePolicyDocument=json.dumps(trust))
+    allow = {"Effect": "Allow", "Action": "codepipeline:StartPipelineExecution", "Resource": pipeline_arn}
+    aws.iam.put_role_policy(
+        RoleName=role["Role"]["RoleName"],
+        PolicyName="start-pipeline",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allow]}),
+    )
+    pattern = {
+        "source": ["aws.ecr"],
+        "detail-type": ["ECR Image Action"],
+        "detail": {
+            "action-type": ["PUSH"],
+            "image-tag": ["latest"],
+            "repository-name": [t.repository],
+            "result": ["SUCCESS"],
+        },
+    }
+    rule = f"codepipeline-{t.repository}-latest-rule{suffix}"[:64]
+    aws.events.put_rule(Name=rule, EventPattern=json.dumps(pattern), State="ENABLED")
+    aws.events.put_targets(
+        Rule=rule, Targets=[{"Id": "codepipeline", "Arn": pipeline_arn, "RoleArn": role["Role"]["Arn"]}]
+    )
+    return rule
+
+
+def deployment_history(aws, t, count):
+    """`count` more deployments of the tutorial's group, each stopped as soon as it was created, ten minutes apart:
+    a group in real use has a long history."""
+    definition = aws.ecs.list_task_definitions(sort="DESC")["taskDefinitionArns"][0]
+    content = APPSPEC.replace("<TASK_DEFINITION>", definition)
+    for number in range(count):
+        made = aws.codedeploy.create_deployment(
+            applicationName=t.application,
+            deploymentGroupName=t.group,
+            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": content}},
+            description=f"earlier deployment {number + 1}",
+        )
+        aws.codedeploy.stop_deployment(deploymentId=made["deploymentId"], autoRollbackEnabled=False)
+        aws.sandbox.advance(600)
 
 
 @pytest.fixture
@@ -353,11 +415,20 @@ def in_termination_wait(target):
 
 
 @pytest.fixture
-def tracked(db, tutorial):
+def history(request):
+    """How many earlier deployments the tracked group has besides its first release (parametrize indirectly)."""
+    return getattr(request, "param", 0)
+
+
+@pytest.fixture
+def tracked(db, tutorial, boto, history):
     """The hand-made tutorial setup, tracked and refreshed once."""
     from releases import polling
     from releases.services import track_pipeline
 
+    if history:
+        boto.sandbox.configure(list_deployments_page_size=7)  # AWS pages the list; small pages in tests
+        deployment_history(boto, tutorial, history)
     target = track_pipeline(tutorial.pipeline)
     polling.refresh(target.pk)
     target.refresh_from_db()

@@ -41,8 +41,10 @@ def hhmm(moment):
     return timezone.localtime(moment).strftime("%H:%M")
 
 
-def test_a_new_image_is_released_rerouted_and_the_original_terminated(console, tracked, tutorial, sandbox):
+@pytest.mark.parametrize("history", [0, 60], indirect=True, ids=["first-release", "60-earlier-deployments"])
+def test_a_new_image_is_released_rerouted_and_the_original_terminated(console, tracked, tutorial, sandbox, history):
     page = console
+    assert tracked.deployments.count() == 1 + history and tracked.poll_error == ""
     tutorial.push_image()
     target = poll_until(sandbox, tracked, deployment_status("Ready"), what="Ready")
     deployment = target.latest_deployment()

@@ -1,5 +1,7 @@
 """The console and overview pages and their fragments: they read the database only and say what matters."""
 
+from datetime import timedelta
+
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +26,8 @@ def test_the_console_shows_pipeline_deployment_countdown_and_timeline(client, vi
     assert "ecs-demo:3" in page and "ecs-demo:2" in page  # task definition of each task set
     assert ready.production_url in page and ":8080/" in page
     assert 'data-step="reroute"' in page and "waiting for an operator" in page
+    gives_up = timezone.localtime(deployment.created_at + timedelta(days=5)).strftime("%a %H:%M")
+    assert f"The pipeline's deploy action times out at {gives_up}, five days after it started" in page
 
 
 def test_the_status_fragment_answers_204_while_nothing_changed(client, viewer, ready, tutorial, sandbox):

@@ -182,6 +182,6 @@ def test_the_track_command_tracks_in_process(db, sandbox, boto):
     call_command("track", t.pipeline, stdout=out)
     target = ReleaseTarget.objects.get()
     assert f"Tracking {t.pipeline}" in out.getvalue() and target.get_absolute_url() in out.getvalue()
-    assert "7 of 7 pre-flight checks passed" in out.getvalue()
+    assert "8 of 8 pre-flight checks passed" in out.getvalue()
     with pytest.raises(CommandError, match="no pipeline named"):
         call_command("track", "nope")

@@ -80,12 +80,19 @@ def wait_status(aws, deployment_id: str, *statuses: str, step: float = 5, limit:
     )
 
 
+def in_termination_wait(aws, deployment_id: str) -> bool:
+    """AWS's way to tell (the flag stays false for ECS): the target succeeded, the deployment has not."""
+    return (
+        deployment(aws, deployment_id)["status"] == "InProgress" and target(aws, deployment_id)["status"] == "Succeeded"
+    )
+
+
 def release(aws, execution_id: str) -> str:
     """Drive one execution's blue/green deployment to success with the operator's two continues."""
     deployment_id = deployment_of_execution(aws, execution_id)
     wait_status(aws, deployment_id, "Ready")
     aws.codedeploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
-    advance_until(aws, lambda: deployment(aws, deployment_id)["instanceTerminationWaitTimeStarted"], step=5)
+    advance_until(aws, lambda: in_termination_wait(aws, deployment_id), step=5)
     aws.codedeploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="TERMINATION_WAIT")
     wait_status(aws, deployment_id, "Succeeded", step=5, limit=300)
     advance_until(aws, lambda: execution(aws, execution_id)["status"] == "Succeeded", step=5, limit=60)

@@ -11,6 +11,7 @@ from sandbox.tests.helpers import (
     deployment,
     event,
     forward_weights,
+    in_termination_wait,
     primary_task_set,
     seconds_since,
     target,
@@ -138,7 +139,7 @@ def test_termination_wait_ends_by_itself(aws):
     t = Tutorial(aws, ready_wait_minutes=None, termination_wait_minutes=5).build(pipeline=False)
     blue = primary_task_set(aws)
     deployment_id = t.create_deployment()
-    advance_until(aws, lambda: deployment(aws, deployment_id)["instanceTerminationWaitTimeStarted"])
+    advance_until(aws, lambda: in_termination_wait(aws, deployment_id))
     assert deployment(aws, deployment_id)["status"] == "InProgress"
     aws.sandbox.advance(299 - seconds_since(aws, event(aws, deployment_id, "AfterAllowTraffic")["endTime"]))
     assert blue["id"] in [ts["id"] for ts in task_sets(aws)]
@@ -239,7 +240,7 @@ def test_list_and_batch_get_deployments(aws):
     aws.codedeploy.stop_deployment(deploymentId=first)
     second = t.create_deployment()
     listed = aws.codedeploy.list_deployments(applicationName="codedeployapp", deploymentGroupName="codedeploydeplgroup")
-    assert listed["deployments"] == [second, first]
+    assert listed["deployments"] == [first, second]  # oldest first: see test_listing.py
     stopped = aws.codedeploy.list_deployments(
         applicationName="codedeployapp", deploymentGroupName="codedeploydeplgroup", includeOnlyStatuses=["Stopped"]
     )
@@ -247,7 +248,7 @@ def test_list_and_batch_get_deployments(aws):
     infos = aws.codedeploy.batch_get_deployments(deploymentIds=[first, second])["deploymentsInfo"]
     assert {i["deploymentId"]: i["status"] for i in infos} == {first: "Stopped", second: "Created"}
     with pytest.raises(ClientError) as caught:
-        aws.codedeploy.batch_get_deployments(deploymentIds=[first] * 101)
+        aws.codedeploy.batch_get_deployments(deploymentIds=[first] * 26)
     assert error_code(caught) == "BatchLimitExceededException"
 
 

@@ -14,6 +14,7 @@ from sandbox.tests.helpers import (
     execution,
     executions,
     forward_weights,
+    in_termination_wait,
     primary_task_set,
     release,
     target,
@@ -104,7 +105,7 @@ def test_tutorial_flow_releases_a_pushed_image_blue_green(aws, source):
     assert execution(aws, execution_id)["status"] == "InProgress"
 
     aws.codedeploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
-    advance_until(aws, lambda: deployment(aws, deployment_id)["instanceTerminationWaitTimeStarted"])
+    advance_until(aws, lambda: in_termination_wait(aws, deployment_id))
     # termination wait: production on green, green primary, blue still there, deployment still InProgress
     info = deployment(aws, deployment_id)
     assert info["status"] == "InProgress" and info["deploymentStatusMessages"]
@@ -142,7 +143,7 @@ def test_stop_with_rollback_during_termination_wait_puts_traffic_back_on_the_ori
     live_group = next(iter(forward_weights(aws, t.ids["listener_80"])))
     execution_id, deployment_id, _ = release_image_push(aws, t, "nginx:2")
     aws.codedeploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
-    advance_until(aws, lambda: deployment(aws, deployment_id)["instanceTerminationWaitTimeStarted"])
+    advance_until(aws, lambda: in_termination_wait(aws, deployment_id))
     assert forward_weights(aws, t.ids["listener_80"]) != {live_group: 100}
 
     answer = aws.codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)

@@ -1,0 +1,49 @@
+"""Settings a test can change through `POST /_sandbox/settings`; `POST /_sandbox/reset` restores them."""
+
+import threading
+
+# name -> (default, minimum, maximum); each a number of sandbox seconds or items.
+DEFAULTS = {
+    # AWS documents no page size for ListDeployments (no maxResults parameter); 100 is our choice.
+    "list_deployments_page_size": (100, 1, 1000),
+    # IAM eventual consistency: a role younger than this is refused by the services that assume it.
+    "role_propagation_seconds": (0.0, 0, 86400),
+}
+
+
+class SettingsError(ValueError):
+    pass
+
+
+class Settings:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._values = {name: default for name, (default, _, _) in DEFAULTS.items()}
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(name)
+        with self._lock:
+            return self._values[name]
+
+    def as_dict(self) -> dict:
+        with self._lock:
+            return dict(self._values)
+
+    def update(self, changes: dict) -> dict:
+        unknown = set(changes) - set(DEFAULTS)
+        if unknown:
+            raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))} (known: {', '.join(DEFAULTS)})")
+        clean = {}
+        for name, value in changes.items():
+            default, low, high = DEFAULTS[name]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+                raise SettingsError(f"{name} must be a number from {low} to {high}")
+            clean[name] = type(default)(value)
+        with self._lock:
+            self._values.update(clean)
+            return dict(self._values)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._values = {name: default for name, (default, _, _) in DEFAULTS.items()}
