@@ -35,8 +35,8 @@ class Found:
     role_error: str = ""
     files: dict = field(default_factory=dict)  # "taskdef"/"appspec" -> (path, text or None, note)
     pipeline_arn: str = ""
-    # ECR source action name -> the enabled EventBridge rules that start the pipeline on its push, or None when
-    # EventBridge could not be asked (the error is in rules_error)
+    # ECR source action name -> the enabled EventBridge rules that start the pipeline on its push (left empty,
+    # with rules_error set, when EventBridge could not be asked)
     push_rules: dict = field(default_factory=dict)
     rules_error: str = ""
 
@@ -154,7 +154,7 @@ def _role(found):
         found.role_error = f"{error.code}: {error.message}"
 
 
-def ecr_push_event(repository, tag, *, account="123456789012", region="us-east-1"):
+def ecr_push_event(repository, tag, *, account, region):
     """An "ECR Image Action" event as EventBridge delivers it for a successful push."""
     return {
         "version": "0",
