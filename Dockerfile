@@ -5,6 +5,6 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput --verbosity 0 \
-    && useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
+    && useradd --create-home app && mkdir -p /app/var /data/sandbox && chown -R app /app/var /data/sandbox
 USER app
 EXPOSE 8000 4566

@@ -137,6 +137,20 @@ def sign_in(page, live_server):
     return signed_in_as
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config, specs):
+    """Parallel test processes (pytest -n) share nothing: each has its own VAR_DIR (SQLite file, file broker) and
+    its own Redis database, so the Celery worker one process starts never takes a task that another queued."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    base = Path(os.environ.get("VAR_DIR") or Path(__file__).resolve().parent / "var")
+    for number, spec in enumerate(specs):
+        spec.env["VAR_DIR"] = str(base / "parallel" / f"gw{number}")
+        if os.environ.get("REDIS_URL"):
+            url = urlsplit(os.environ["REDIS_URL"])
+            spec.env["REDIS_URL"] = urlunsplit(url._replace(path=f"/{int(url.path.strip('/') or 0) + 1 + number}"))
+
+
 def pytest_terminal_summary(terminalreporter):
     if SCREENSHOTS.exists() and any(SCREENSHOTS.iterdir()):
         terminalreporter.write_line(f"Browser test screenshots: {SCREENSHOTS}")

@@ -98,13 +98,15 @@ def record(
     error=None,
     request_id="",
     follows=None,
+    actor_name="",
 ):
-    """Append one event. Call it inside the transaction of the change it records."""
+    """Append one event. Call it inside the transaction of the change it records. `actor_name` names an actor
+    that is not a signed-in user (the user name a failed sign-in tried)."""
     if request is not None and user is None:
         user = request.user if request.user.is_authenticated else None
     event = AuditEvent(
         actor=user,
-        actor_name=user.get_username() if user else "system",
+        actor_name=user.get_username() if user else (actor_name or "system"),
         action=action,
         outcome=outcome,
         target_type=target_type,

@@ -72,9 +72,11 @@ _sessions = {}
 
 
 class AwsResponse(dict):
-    """An AWS answer without its ResponseMetadata, keeping AWS's request id for the audit history."""
+    """An AWS answer without its ResponseMetadata, keeping AWS's request id for the audit history and the Date
+    header of its answer (AWS's clock, to the second) for measuring how far AWS's clock is from ours."""
 
     request_id = ""
+    date = ""
 
 
 def client(service, connection=None):
@@ -112,7 +114,9 @@ def call(service, operation, connection=None, /, **params):
     except BotoCoreError as error:
         raise AwsError(type(error).__name__, str(error), operation=operation) from error
     answer = AwsResponse(response)
-    answer.request_id = answer.pop("ResponseMetadata", {}).get("RequestId", "")
+    meta = answer.pop("ResponseMetadata", {})
+    answer.request_id = meta.get("RequestId", "")
+    answer.date = (meta.get("HTTPHeaders") or {}).get("date", "")
     return answer
 
 

@@ -25,6 +25,7 @@ SANDBOX_IMAGE_PUSH = "sandbox.image_push"
 # The setup wizard (scope: the setup's name; params: step, created resources)
 SETUP_STEP = "setup.step"
 SETUP_TEARDOWN = "setup.teardown"
+SETUP_DRIFT_CHECK = "setup.drift_check"  # what AWS has now against what the setup says
 
 # Tracking release targets
 TARGET_TRACKED = "target.tracked"
@@ -68,6 +69,7 @@ LABELS = {
     SANDBOX_IMAGE_PUSH: "Pushed a sample image",
     SETUP_STEP: "Setup step",
     SETUP_TEARDOWN: "Teardown",
+    SETUP_DRIFT_CHECK: "Checked a setup for drift",
     TARGET_TRACKED: "Started tracking",
     TARGET_UNTRACKED: "Stopped tracking",
     RELEASE_CHANGE: "Release change",

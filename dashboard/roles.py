@@ -47,3 +47,18 @@ def role_context(request):
     role = role_of(user)
     rank = ROLES.index(role) if role else -1
     return {"user_role": role, "can_operate": rank >= ROLES.index(OPERATOR), "is_admin": rank >= ROLES.index(ADMIN)}
+
+
+ADMIN_PERMISSIONS = ("auth.add_user", "auth.change_user", "auth.view_user", "auth.view_group")
+
+
+def ensure_role_groups(**kwargs):
+    """post_migrate: the three groups (and the admin's user-management permissions) exist after every migrate, and
+    after a flush, which empties the tables the data migration filled."""
+    from django.contrib.auth.models import Group, Permission
+
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+    wanted = [permission.split(".") for permission in ADMIN_PERMISSIONS]
+    permissions = Permission.objects.filter(content_type__app_label="auth", codename__in=[c for _, c in wanted])
+    Group.objects.get(name=ADMIN).permissions.add(*permissions)

@@ -8,6 +8,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from provisioning.models import Setup
+
 from . import events
 from .jobs import job_fragment, start_job
 from .models import ImagePush, WorkerHeartbeat
@@ -33,8 +35,19 @@ def sandbox_context(request):
 
 
 class ImagePushForm(forms.Form):
-    repository = forms.CharField(max_length=256, min_length=2, initial="nginx", help_text="An ECR repository name.")
+    repository = forms.CharField(max_length=256, min_length=2, help_text="An ECR repository name.")
     tag = forms.CharField(max_length=128, initial="latest")
+
+    def __init__(self, *args, known=(), **kwargs):
+        """`known`: (repository, tag) of each setup, newest first; the newest is the default."""
+        super().__init__(*args, **kwargs)
+        if known:
+            self.fields["repository"].initial, self.fields["tag"].initial = known[0]
+            self.fields["repository"].help_text = "The repository of a setup: " + ", ".join(
+                dict.fromkeys(repository for repository, _ in known)
+            )
+        else:
+            self.fields["repository"].help_text = "An ECR repository name; the setup wizard creates one."
 
     def clean_repository(self):
         name = self.cleaned_data["repository"]
@@ -51,13 +64,21 @@ class ImagePushForm(forms.Form):
         return tag
 
 
+def setup_repositories():
+    known = []
+    for config in Setup.objects.order_by("-created_at").values_list("config", flat=True):
+        if config.get("ecr_repository"):
+            known.append((config["ecr_repository"], config.get("image_tag") or "latest"))
+    return known
+
+
 @require_http_methods(["GET", "POST"])
 @role_required(ADMIN)
 def sandbox_page(request):
     health = active_sandbox()
     if health is None:
         raise Http404("The configured AWS endpoint is not the sandbox.")
-    form = ImagePushForm(request.POST or None)
+    form = ImagePushForm(request.POST or None, known=setup_repositories())
     if request.method == "POST" and form.is_valid():
         start_job(
             request,

@@ -160,13 +160,15 @@ if REDIS_URL:
 else:
     _broker_dir = VAR_DIR / "broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost//"  # a host named, or kombu warns at every start
+    CELERY_BROKER_TRANSPORT = "dashboard.broker:Transport"  # kombu's filesystem one, each message written whole
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        "polling_interval": 0.1,  # seconds between looks for a new task (kombu's default: 1)
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -193,16 +195,26 @@ AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
 PROVISIONING_POLL_SECONDS = env_float("PROVISIONING_POLL_SECONDS", 5.0, minimum=0.1)
 PROVISIONING_LEASE_SECONDS = env_int("PROVISIONING_LEASE_SECONDS", 120, minimum=10)
 PROVISIONING_QUEUE = env_str("PROVISIONING_QUEUE")
-RELEASES_ACTIVE_POLL_SECONDS = env_float("RELEASES_ACTIVE_POLL_SECONDS", 2.0, minimum=0.5)
+# Live updates (see releases/polling.py and bench/live_lag.py): a target is refreshed from AWS every ACTIVE seconds
+# while a release moves, every IDLE seconds otherwise, and an idle one is probed with one cheap call every
+# PROBE seconds so that a new release shows within seconds; pages ask the database every PAGE (PAGE_IDLE) seconds.
+RELEASES_ACTIVE_POLL_SECONDS = env_float("RELEASES_ACTIVE_POLL_SECONDS", 1.0, minimum=0.5)
 RELEASES_IDLE_POLL_SECONDS = env_float("RELEASES_IDLE_POLL_SECONDS", 60.0, minimum=5)
-RELEASES_PAGE_POLL_SECONDS = env_float("RELEASES_PAGE_POLL_SECONDS", 2.0, minimum=0.5)
-RELEASES_PAGE_IDLE_POLL_SECONDS = env_float("RELEASES_PAGE_IDLE_POLL_SECONDS", 10.0, minimum=1)
+RELEASES_IDLE_PROBE_SECONDS = env_float("RELEASES_IDLE_PROBE_SECONDS", 3.0, minimum=1)
+RELEASES_PAGE_POLL_SECONDS = env_float("RELEASES_PAGE_POLL_SECONDS", 1.0, minimum=0.5)
+RELEASES_PAGE_IDLE_POLL_SECONDS = env_float("RELEASES_PAGE_IDLE_POLL_SECONDS", 2.0, minimum=1)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"routine": {"()": "dashboard.logs.RoutineTaskLines"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"botocore": {"level": "WARNING"}, "boto3": {"level": "WARNING"}},
+    "loggers": {
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
+        # The worker's and beat's line for each routine task (every second or so) shows at DEBUG only.
+        **{name: {"filters": ["routine"]} for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")},
+    },
 }

@@ -31,6 +31,7 @@ def record_failed_sign_in(sender, credentials, request=None, **kwargs):
         events.SIGN_IN_FAILED,
         outcome=AuditEvent.FAILED,
         request=request,
+        actor_name=username or "anonymous",
         target_type="user",
         target_id=username,
     )

@@ -16,19 +16,35 @@ def check_connection(check_id):
     check = ConnectionCheck.objects.get(pk=check_id)
     if not check.claim():
         return
+    who, report, error = {}, None, None
     try:
         identity = aws.call("sts", "get_caller_identity")
-    except aws.AwsError as error:
-        check.finish(error=error)
-        return
-    who = {"account": identity["Account"], "arn": identity["Arn"]}
-    who["is_sandbox"] = sandbox_info.probe(check.endpoint_url) is not None
-    try:
+        who = {"account": identity["Account"], "arn": identity["Arn"]}
+        who["is_sandbox"] = sandbox_info.probe(check.endpoint_url) is not None
         report = permissions.preflight(identity)
-    except aws.AwsError as error:
-        check.finish(error=error, **who)
-        return
-    check.finish(permissions=report, **who)
+    except aws.AwsError as failure:
+        error = failure
+    with transaction.atomic():
+        check.finish(error=error, permissions=report, **who)
+        _record_outcome(check, error)
+
+
+def _record_outcome(check, error):
+    """The audit row that closes the check's "requested" row, with who the dashboard is and what it lacks."""
+    requested = AuditEvent.objects.filter(action=events.CONNECTION_CHECK, target_id=str(check.pk)).first()
+    params = {"account": check.account, "arn": check.arn}
+    if check.permissions is not None:
+        params["denied_actions"] = permissions.denied_count(check.permissions)
+    record(
+        events.CONNECTION_CHECK,
+        outcome=AuditEvent.FAILED if error else AuditEvent.SUCCEEDED,
+        user=check.requested_by,
+        target_type="connectioncheck",
+        target_id=check.pk,
+        error=error,
+        params=params,
+        follows=requested,
+    )
 
 
 @shared_task(acks_late=True, expires=30)

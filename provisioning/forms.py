@@ -79,7 +79,15 @@ class SubnetsField(forms.CharField):
 
 
 class ConnectForm(forms.Form):
-    name = name_field(names.validate_setup_name, "Setup name", help_text="Lowercase; every resource is named after it.")
+    name = name_field(
+        names.validate_setup_name,
+        "Setup name",
+        help_text=(
+            "For example shop or team-web: 2 to 27 lowercase letters, digits and single hyphens, starting with a "
+            "letter. Every resource is named after it (shop-images, shop-cluster, shop-pipeline, …)."
+        ),
+        widget=forms.TextInput(attrs={"placeholder": "e.g. shop"}),
+    )
     region = name_field(names.validate_region, "Region")
     profile = forms.CharField(
         label="Credentials",
@@ -229,7 +237,7 @@ class PipelineForm(forms.Form):
 
 class VerifyForm(forms.Form):
     verify_mode = forms.ChoiceField(
-        label="Start the first release by",
+        label="If there is no release to follow, start one by",
         choices=[("push", "pushing a new image"), ("start", "starting the pipeline now")],
         widget=forms.RadioSelect,
     )

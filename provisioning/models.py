@@ -154,6 +154,9 @@ class StepRun(Job):
         self.action(key).update(changes)
         self._write(actions=self.actions)
 
+    def save_actions(self):
+        self._write(actions=self.actions)
+
     def save_progress(self):
         """Save the checklist after a sub-action is done; any wait it had is over."""
         self._write(actions=self.actions, waiting_since=None, message="")
@@ -214,3 +217,22 @@ class Resource(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.name}"
+
+
+class DriftCheck(Job):
+    """A worker's comparison of what AWS has now with what the setup says, for the fields the wizard owns."""
+
+    setup = models.ForeignKey(Setup, on_delete=models.CASCADE, related_name="drift_checks")
+    findings = models.JSONField(
+        default=list, blank=True, help_text="Per resource: kind, name, step, state, and the changes found."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"drift check of {self.setup.name} ({self.status})"
+
+    @property
+    def drifted(self):
+        return [finding for finding in self.findings if finding["state"] in ("drifted", "gone")]

@@ -72,6 +72,9 @@ def conclude(ctx, error):
         params = {"step": run.step, "created": [{"type": r.kind, "name": r.name, "arn": r.arn} for r in created]}
         if ctx.adopted:
             params["adopted"] = ctx.adopted
+        changed = [a["label"] for a in run.actions if ":change:" in a["key"]]
+        if changed:
+            params["changed"] = changed  # what a re-run changed to bring AWS in line with the form
     with transaction.atomic():
         run.conclude(error)
         record(

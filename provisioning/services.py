@@ -10,7 +10,7 @@ from dashboard.jobs import start_job
 from dashboard.models import ImagePush
 
 from . import steps, tasks
-from .models import Setup, StepRun
+from .models import DriftCheck, Setup, StepRun
 
 
 class Busy(Exception):
@@ -43,8 +43,9 @@ def create_setup(values, *, user=None, request=None, enqueue=True):
     return setup, run
 
 
-def start_step(setup, key, values, *, user=None, request=None, enqueue=True):
-    """Save the step's form values into the setup and queue a run of it (or of the teardown)."""
+def start_step(setup, key, values, *, user=None, request=None, enqueue=True, recreate=False):
+    """Save the step's form values into the setup and queue a run of it (or of the teardown); `recreate`: the
+    service step deletes the service first, for what AWS cannot change in place."""
     user = user if user is not None else getattr(request, "user", None)
     try:
         with transaction.atomic():
@@ -57,11 +58,12 @@ def start_step(setup, key, values, *, user=None, request=None, enqueue=True):
             else:
                 setup.config.update(values)
             setup.save(update_fields=["region", "profile", "config"])
-            checklist = [
-                {"key": a.key, "label": a.label, "status": "pending", "detail": ""} for a in steps.get(key).plan(setup)
-            ]
+            plan = steps.get(key).plan(setup)
+            if recreate:
+                plan = [steps.service.recreate_action(setup), *plan]
+            checklist = [{"key": a.key, "label": a.label, "status": "pending", "detail": ""} for a in plan]
             run = StepRun.objects.create(setup=setup, step=key, requested_by=user, actions=checklist)
-            requested(run, request=request, user=user, values=values)
+            requested(run, request=request, user=user, values=values, **({"recreate": True} if recreate else {}))
             if enqueue:
                 transaction.on_commit(lambda: tasks.enqueue(run.pk))
     except IntegrityError as error:  # another run became active at the same moment
@@ -113,3 +115,19 @@ def push_sample_image(setup, *, request):
         repository=repository,
         tag=tag,
     )
+
+
+def check_drift(setup, *, request):
+    """Queue a worker's comparison of what AWS has now with what the setup says."""
+    with transaction.atomic():
+        check = DriftCheck.objects.create(setup=setup, requested_by=request.user)
+        record(
+            events.SETUP_DRIFT_CHECK,
+            outcome=AuditEvent.REQUESTED,
+            request=request,
+            target_type="drift_check",
+            target_id=check.pk,
+            scope=setup.name,
+        )
+        transaction.on_commit(lambda: tasks.check_drift.delay(check.pk))
+    return check

@@ -40,3 +40,36 @@ def stalled():
 def sweep():
     for run_id in stalled():
         enqueue(run_id)
+
+
+@shared_task(acks_late=True)
+def check_drift(check_id):
+    from django.db import transaction
+
+    from dashboard import aws, events
+    from dashboard.audit import AuditEvent, record
+
+    from . import drift
+    from .models import DriftCheck
+
+    check = DriftCheck.objects.select_related("setup").get(pk=check_id)
+    if not check.claim():
+        return
+    error, found = None, []
+    try:
+        found = drift.findings(check.setup)
+    except aws.AwsError as failure:
+        error = failure
+    with transaction.atomic():
+        check.finish(error=error, findings=found)
+        record(
+            events.SETUP_DRIFT_CHECK,
+            outcome=AuditEvent.FAILED if error else AuditEvent.SUCCEEDED,
+            user=check.requested_by,
+            target_type="drift_check",
+            target_id=check.pk,
+            scope=check.setup.name,
+            error=error,
+            params={"drifted": [f"{f['kind']} {f['name']}" for f in check.drifted]},
+            follows=AuditEvent.objects.filter(action=events.SETUP_DRIFT_CHECK, target_id=str(check.pk)).first(),
+        )

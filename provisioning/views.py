@@ -59,13 +59,10 @@ def step(request, name, step):
     extra = {"setup": setup} if step == "connect" else {}
     initial = {**forms.initial(setup), "name": setup.name, "region": setup.region, "profile": setup.profile}
     form = form_class(request.POST or None, initial=initial, **extra)
+    if request.method == "POST" and available and step == "service" and request.POST.get("recreate") == "service":
+        return start(request, setup, step, {}, recreate=True)  # with the values the failed run saved
     if request.method == "POST" and available and form.is_valid():
-        values = {k: v for k, v in form.cleaned_data.items() if k != "name"}
-        try:
-            services.start_step(setup, step, values, request=request)
-        except services.Busy as busy:
-            messages.error(request, str(busy))
-        return redirect("setup-step", name, step)
+        return start(request, setup, step, {k: v for k, v in form.cleaned_data.items() if k != "name"})
     return render(
         request,
         "provisioning/step.html",
@@ -83,9 +80,20 @@ def step(request, name, step):
     )
 
 
+def start(request, setup, step, values, **options):
+    try:
+        services.start_step(setup, step, values, request=request, **options)
+    except services.Busy as busy:
+        messages.error(request, str(busy))
+    return redirect("setup-step", setup.name, step)
+
+
 def run_context(setup, run):
     """What the run's fragment shows next to the checklist."""
-    context = {"registry": setup.outputs.get("repository_uri", "").split("/")[0]}
+    context = {
+        "registry": setup.outputs.get("repository_uri", "").split("/")[0],
+        "endpoint_url": settings.AWS_ENDPOINT_URL,
+    }
     if run and setup.is_sandbox and services.waits_for_image(run):
         context["offer_sample_image"] = True
         context["push"] = ImagePush.objects.filter(repository=setup.config["ecr_repository"]).first()
@@ -141,11 +149,21 @@ def source_file(request, name, filename):
     return response
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @role_required(ADMIN)
 def inventory(request, name):
+    """The inventory, with the latest drift check; POST starts a new check (a worker reads AWS)."""
     setup = get_object_or_404(Setup, name=name)
-    return render(request, "provisioning/inventory.html", {"setup": setup, "resources": setup.resources.all()})
+    if request.method == "POST":
+        services.check_drift(setup, request=request)
+        return redirect("setup-inventory", name)
+    check = setup.drift_checks.first()
+    findings = {finding["resource"]: finding for finding in check.findings} if check else {}
+    resources = [(resource, findings.get(resource.pk)) for resource in setup.resources.all()]
+    context = {"setup": setup, "resources": resources, "check": check}
+    if request.htmx and check:
+        return job_fragment(request, "provisioning/inventory.html#inventory", context, check)
+    return render(request, "provisioning/inventory.html", context)
 
 
 @require_http_methods(["GET", "POST"])

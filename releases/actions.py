@@ -32,7 +32,12 @@ class Kind:
 
 KINDS = {
     A.RELEASE_CHANGE: Kind(
-        "Release change", events.RELEASE_CHANGE, "", "Runs the pipeline again with the latest source revisions."
+        "Release change",
+        events.RELEASE_CHANGE,
+        "",
+        "Starts a new pipeline execution with the latest source revisions. During a release the pipeline's "
+        "execution mode decides: SUPERSEDED (the default) lets the new execution overtake the running one at the "
+        "next stage, QUEUED runs it after, PARALLEL runs both.",
     ),
     A.STOP_EXECUTION: Kind(
         "Stop execution",
@@ -106,6 +111,8 @@ def plain_error(code, message):
 
 def available(target):
     """kind -> the parameters of each action AWS accepts in the target's current state, as last observed."""
+    if target.gone_since:  # the pipeline or its deployment group is gone from AWS: nothing would work
+        return {}
     offered = {A.RELEASE_CHANGE: {}}
     execution = target.latest_execution()
     if execution and execution.status == "InProgress":

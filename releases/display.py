@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from . import actions, timeline
+from . import actions, clocks, timeline
 from .models import OperatorAction
 
 LIFECYCLE_ORDER = (
@@ -94,7 +94,7 @@ def lifecycle(deployment):
                 **event,
                 "start_at": start,
                 "end_at": end,
-                "seconds": (end - start).total_seconds() if start and end else None,
+                "seconds": clocks.seconds_between(start, end),  # both AWS's times: one clock
             }
         )
     return rows
@@ -112,10 +112,27 @@ def task_sets(deployment, rollback):
     return sorted(rows, key=lambda row: row["role"] != "original")
 
 
+def answer_now(action):
+    """AWS's answer to an action as it reads now. StopDeployment's "a rollback deployment is in progress" is true
+    only until that rollback deployment ends; after that, its outcome is what is true."""
+    message = (action.result or {}).get("stop_message", "")
+    if not message or action.kind != OperatorAction.ROLLBACK:
+        return message
+    deployments = action.target.deployments
+    stopped = deployments.filter(deployment_id=action.params.get("deployment_id")).first()
+    if stopped is None or not stopped.rollback_deployment_id:
+        return message
+    rollback = deployments.filter(deployment_id=stopped.rollback_deployment_id).first()
+    if rollback and not rollback.is_active:
+        return f"rollback deployment {rollback.deployment_id} {rollback.status}"
+    return message
+
+
 def console(target, execution_id=None, user_can_operate=False):
     release = timeline.current_release(target, execution_id)
     deployment = release.deployment or target.latest_deployment()
     offered = actions.available(target) if user_can_operate else {}
+    recent_actions = list(target.actions.select_related("requested_by", "target")[:8])
     return {
         "target": target,
         "release": release,
@@ -131,7 +148,8 @@ def console(target, execution_id=None, user_can_operate=False):
         "history": target.deployments.exclude(deployment_id=getattr(deployment, "deployment_id", ""))[:20],
         "offered": [(kind, actions.KINDS[kind], params) for kind, params in offered.items()],
         "open_actions": target.actions.filter(status__in=OperatorAction.OPEN).select_related("requested_by"),
-        "recent_actions": target.actions.select_related("requested_by")[:8],
+        "recent_actions": recent_actions,
+        "last_answer": answer_now(recent_actions[0]) if recent_actions else "",
         "now": timezone.now(),
         # How often the page asks for its fragment (database only): often while something moves, rarely when idle.
         "poll_every": settings.RELEASES_PAGE_POLL_SECONDS

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from dashboard import aws
 
+from .clocks import OffsetMeter
 from .models import Deployment
 
 ACTIVE = Deployment.ACTIVE
@@ -51,14 +52,16 @@ class Seen:
     images: dict = field(default_factory=dict)  # digest -> describe_images detail
     task_sets: dict = field(default_factory=dict)  # task set id -> {"task_definition", "image"}
     previous: dict = field(default_factory=dict)  # deployment id -> the task definition revision before its own
+    clock_offset: float | None = None  # seconds AWS's clock is ahead of the dashboard's, from the Date headers
 
 
 def fetch(target, known):
-    state = aws.call("codepipeline", "get_pipeline_state", name=target.pipeline_name)
-    executions = aws.call(
+    meter = OffsetMeter()
+    state = meter.call("codepipeline", "get_pipeline_state", name=target.pipeline_name)
+    executions = meter.call(
         "codepipeline", "list_pipeline_executions", pipelineName=target.pipeline_name, maxResults=EXECUTIONS_SHOWN
     ).get("pipelineExecutionSummaries", [])
-    seen = Seen(state, executions, _deployment_ids(target, known))
+    seen = Seen(state, executions, _deployment_ids(target, known), clock_offset=meter.offset)
     _deployments(target, known, seen)
     _executions(target, known, seen)
     return seen

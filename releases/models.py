@@ -49,6 +49,13 @@ class ReleaseTarget(models.Model):
     active = models.BooleanField(default=False, help_text="An execution, deployment or action is in progress.")
     pipeline_state = models.JSONField(default=dict, blank=True, help_text="Stages and actions as last seen.")
     version = models.PositiveBigIntegerField(default=1, help_text="Bumped on every change the pages show.")
+    # Set when a refresh finds the pipeline, application, deployment group, cluster or service gone (gone.py).
+    gone_since = models.DateTimeField(null=True, blank=True, help_text="When a refresh first found it gone from AWS.")
+    gone_code = models.CharField(max_length=100, blank=True, help_text="AWS's error code saying it does not exist.")
+    gone_message = models.TextField(blank=True)
+    aws_clock_offset = models.FloatField(
+        default=0.0, help_text="Seconds AWS's clock is ahead of the dashboard's, as the last refresh measured it."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -58,6 +65,15 @@ class ReleaseTarget(models.Model):
 
     def get_absolute_url(self):
         return reverse("release-target", args=[self.pk])
+
+    @property
+    def gone(self):
+        """What is gone from AWS and the way back (releases/gone.py), or None; read once per instance."""
+        if "_gone" not in self.__dict__:
+            from .gone import describe
+
+            self.__dict__["_gone"] = describe(self)
+        return self.__dict__["_gone"]
 
     @property
     def failed_checks(self):
@@ -107,6 +123,7 @@ class ReleaseTarget(models.Model):
 
     def refresh_from_db(self, *args, **kwargs):
         self.__dict__.pop("_latest_cache", None)
+        self.__dict__.pop("_gone", None)
         super().refresh_from_db(*args, **kwargs)
 
 

@@ -3,7 +3,8 @@
 Each target carries a due time. Whoever moves it forward by a conditional update (`claim_due`) owns the refresh,
 so two beats or workers never refresh the same target in the same interval, and the number of viewers does not
 matter. A refresh is due every ACTIVE seconds while an execution, deployment or action is in progress, every IDLE
-seconds otherwise, and backs off exponentially while AWS throttles or fails.
+seconds otherwise, and backs off exponentially while AWS throttles or fails. Between refreshes an idle target is
+probed with one call (`probe`), which makes it due at once when a new execution appears.
 """
 
 from datetime import timedelta
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from dashboard import aws
 
+from . import gone
 from .fetch import Known, fetch
 from .models import Deployment, Execution, OperatorAction, ReleaseTarget
 from .observe import Observer
@@ -80,7 +82,7 @@ def refresh(target_id):
         changed = Observer(target, seen, baseline=target.polled_at is None).run()
         active = is_active(target)
         now = timezone.now()
-        due = now + timedelta(seconds=active_seconds() if active else idle_seconds())
+        due = now + timedelta(seconds=_next_in(active, changed))
         asked_sooner = started <= target.poll_due_at <= now  # an action asked for a refresh while this one ran
         changed = changed or active != target.active or bool(target.poll_error)
         ReleaseTarget.objects.filter(pk=target_id).update(
@@ -91,8 +93,44 @@ def refresh(target_id):
             active=active,
             poll_due_at=target.poll_due_at if asked_sooner else due,
             version=F("version") + (1 if changed else 0),
+            **({} if seen.clock_offset is None else {"aws_clock_offset": seen.clock_offset}),
+            **gone.CLEARED,  # whatever was gone from AWS is back
         )
     return changed
+
+
+def idle_targets():
+    """Targets a probe may look at: idle, read at least once, and not backing off from AWS errors."""
+    idle = ReleaseTarget.objects.filter(active=False, poll_failures=0, polled_at__isnull=False)
+    return list(idle.values_list("pk", flat=True))
+
+
+def probe(target_id):
+    """One call to see whether an idle target's newest execution is new or has moved (a push started one, say);
+    if so the target is due for a refresh at once. True when it is. A failed call is left to the next refresh."""
+    target = ReleaseTarget.objects.filter(pk=target_id, active=False).first()
+    if target is None:
+        return False
+    try:
+        answer = aws.call("codepipeline", "list_pipeline_executions", pipelineName=target.pipeline_name, maxResults=1)
+    except aws.AwsError:
+        return False
+    newest = (answer.get("pipelineExecutionSummaries") or [None])[0]
+    if newest is None:
+        return False
+    known = target.executions.filter(execution_id=newest["pipelineExecutionId"]).values_list("status", flat=True)
+    if newest.get("status") in known:
+        return False
+    target.poll_soon()
+    return True
+
+
+def _next_in(active, changed):
+    """Seconds to the next refresh. Right after a change of an active target, half the usual: changes come in
+    runs (each lifecycle hook takes about a second), and the next one should show as soon as the first did."""
+    if not active:
+        return idle_seconds()
+    return active_seconds() / 2 if changed else active_seconds()
 
 
 def is_active(target):
@@ -111,10 +149,13 @@ def _failed(target_id, error):
         failures = target.poll_failures + 1
         base = active_seconds() if target.active else idle_seconds()
         wait = min(base * 2**failures, MAX_BACKOFF_SECONDS)
+        if gone.is_gone_error(error):  # an answer, not trouble: look again at the idle interval, no back-off
+            wait = idle_seconds()
         now = timezone.now()
         ReleaseTarget.objects.filter(pk=target_id).update(
             poll_failures=failures,
             poll_error=f"{error.code}: {error.message}",
             poll_due_at=now + timedelta(seconds=wait),
             version=F("version") + 1,
+            **gone.on_failure(target, error),
         )

@@ -37,6 +37,18 @@ def refresh(target_id):
     polling.refresh(target_id)
 
 
+@shared_task(expires=5, ignore_result=True)
+def probe_idle():
+    """Beat, every few seconds: one cheap look at each idle target, in a worker each."""
+    for target_id in polling.idle_targets():
+        probe.delay(target_id)
+
+
+@shared_task(expires=5, ignore_result=True)
+def probe(target_id):
+    polling.probe(target_id)
+
+
 @shared_task(acks_late=True)
 def send_action(action_id):
     actions.send(action_id)

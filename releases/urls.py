@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import gone_views, views
 
 urlpatterns = [
     path("", views.index, name="releases"),
@@ -9,6 +9,7 @@ urlpatterns = [
     path("summary/", views.summary, name="release-summary"),
     path("<int:pk>/", views.target, name="release-target"),
     path("<int:pk>/live/", views.target_live, name="release-target-live"),
+    path("<int:pk>/untrack/", gone_views.untrack, name="release-untrack"),
     path("<int:pk>/actions/<str:kind>/", views.action, name="release-action"),
     path("actions/<int:pk>/", views.action_status, name="release-action-status"),
 ]

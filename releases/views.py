@@ -106,7 +106,7 @@ def action(request, pk, kind):
     template = "releases/action.html#confirm" if request.htmx else "releases/action.html"
     context = {"target": target, "kind": kind, "spec": actions.KINDS[kind]}
     if request.method == "GET":
-        offered = actions.available(target).get(kind)
+        offered = actions.available(target).get(kind)  # None: not possible now; {}: possible, with no parameters
         form = ActionForm(kind=kind, initial=offered or {})
         return render(request, template, {**context, "form": form, "offered": offered})
     form = ActionForm(request.POST, kind=kind)
@@ -128,7 +128,7 @@ def action(request, pk, kind):
                 return render(request, "releases/action.html#status", {"action": done})
             messages.success(request, f"{done.get_kind_display()} requested; AWS's answer shows below.")
             return redirect(target)
-    return render(request, template, {**context, "form": form, "offered": True})
+    return render(request, template, {**context, "form": form, "offered": form.data})
 
 
 @require_GET

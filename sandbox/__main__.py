@@ -1,9 +1,10 @@
-"""`python -m sandbox [--port N] [--speed X] [--manual-clock]`: serve the local AWS on 127.0.0.1."""
+"""`python -m sandbox [--port N] [--speed X] [--manual-clock] [--state-dir DIR]`: serve the local AWS on 127.0.0.1."""
 
 import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
 
 
@@ -35,6 +36,11 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--manual-clock", action="store_true", help="time moves only through POST /_sandbox/clock/advance"
     )
+    parser.add_argument(
+        "--state-dir",
+        default=os.environ.get("SANDBOX_STATE_DIR") or None,
+        help="keep the AWS state in this folder across restarts ($SANDBOX_STATE_DIR; default: in memory only)",
+    )
     args = parser.parse_args(argv)
     port = args.port if args.port is not None else _env_port()
     speed = args.speed if args.speed is not None else _env_float("SANDBOX_SPEED", 1.0)
@@ -44,9 +50,12 @@ def main(argv=None) -> None:
 
     from sandbox.server import Sandbox
 
-    sandbox = Sandbox(host=args.host, port=port, speed=speed, manual_clock=args.manual_clock)
+    sandbox = Sandbox(host=args.host, port=port, speed=speed, manual_clock=args.manual_clock, state_dir=args.state_dir)
     mode = "manual clock" if args.manual_clock else f"speed {speed:g}"
-    print(f"sandbox AWS listening on {sandbox.endpoint_url} ({mode})", flush=True)
+    kept = f", state kept in {args.state_dir}" if args.state_dir else ", state in memory only"
+    print(f"sandbox AWS listening on {sandbox.endpoint_url} ({mode}{kept})", flush=True)
+    # `make demo` and docker stop with SIGTERM: end through serve_forever's `finally`, which saves the state.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with contextlib.suppress(KeyboardInterrupt):
         sandbox.serve_forever()
 

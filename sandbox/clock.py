@@ -3,6 +3,7 @@
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 
 
 class Clock:
@@ -14,20 +15,28 @@ class Clock:
         self._lock = threading.Lock()
         self._base = (start or datetime.now(UTC)).replace(microsecond=0)
         self._base_real = time.monotonic()
+        # AWS's clock is not the client's: a test sets this (the `clock_offset_seconds` setting) to put the
+        # sandbox's clock, and the Date header of its answers, that many seconds ahead of (or behind) real time.
+        self.offset_seconds = 0.0
 
     def now(self) -> datetime:
         with self._lock:
+            offset = timedelta(seconds=self.offset_seconds)
             if self.manual:
-                return self._base
+                return self._base + offset
             elapsed = (time.monotonic() - self._base_real) * self.speed
-            return self._base + timedelta(seconds=elapsed)
+            return self._base + timedelta(seconds=elapsed) + offset
 
     def set(self, moment: datetime) -> None:
         """Move a manual clock forward to `moment` (never backwards)."""
         with self._lock:
             if not self.manual:
                 raise RuntimeError("only a manual clock can be set")
-            self._base = max(self._base, moment)
+            self._base = max(self._base, moment - timedelta(seconds=self.offset_seconds))
+
+    def http_date(self) -> str:
+        """The Date header of an answer, as AWS sends it: this clock, to the second (RFC 7231)."""
+        return formatdate(self.now().timestamp(), usegmt=True)
 
     def sleep_seconds(self, sandbox_seconds: float) -> float:
         """Real seconds that correspond to `sandbox_seconds` of sandbox time."""

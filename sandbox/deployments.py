@@ -28,6 +28,9 @@ HOOK_EVENTS = {"BeforeInstall", "AfterInstall", "AfterAllowTestTraffic", "Before
 QUEUE_SECONDS = 1
 START_SECONDS = 1
 EVENT_SECONDS = {"Install": 20, "AllowTestTraffic": 5}
+# AllowTraffic goes on this long after its last shift (the listener change settling): AWS documents no duration, and
+# a shift that is over in an instant would not show at all, even with AllAtOnce. Each phase shows for 3-20 s.
+ALLOW_TRAFFIC_SETTLE_SECONDS = 5
 HOOK_SECONDS = 1
 TERMINATION_SECONDS = 5
 
@@ -175,6 +178,8 @@ class Deployment:
         # operator requests
         self._continue = {"READY_WAIT": False, "TERMINATION_WAIT": False}
         self.waiting_for: str | None = None
+        self.ready_deadline: datetime | None = None
+        self.termination_deadline: datetime | None = None
         self.wake_at: datetime | None = self.create_time + timedelta(seconds=QUEUE_SECONDS + self._held("Created"))
         self._run = self._rollback_lifecycle() if rollback_of else self._lifecycle()
         self._stepping = False
@@ -184,6 +189,17 @@ class Deployment:
     @property
     def now(self) -> datetime:
         return self.rs.now()
+
+    def resume(self) -> None:
+        """After a restart (persistence.py): a new lifecycle that skips what is done and goes on from there.
+
+        Every step of the lifecycle reads what it has done from the deployment's own state, so the first wake
+        of the new generator does what the old one would have done at that wake."""
+        self._stepping = False
+        if not self.active:
+            self._run = iter(())
+        else:
+            self._run = self._rollback_lifecycle() if self.rollback_of else self._lifecycle()
 
     def wake(self) -> None:
         self.wake_at = None
@@ -219,28 +235,35 @@ class Deployment:
     # ---- the lifecycle -------------------------------------------------------------------------
 
     def _lifecycle(self):
-        self.status = "Queued"
-        yield START_SECONDS + self._held("Queued")
-        self.status = "InProgress"
-        self.start_time = self.now
-        self._target("InProgress")
+        if self.start_time is None:
+            if self.status == "Created":
+                self.status = "Queued"
+                yield START_SECONDS + self._held("Queued")
+            self.status = "InProgress"
+            self.start_time = self.now
+            self._target("InProgress")
 
         yield from self._event("BeforeInstall", HOOK_SECONDS)
         yield from self._event("Install", EVENT_SECONDS["Install"], self._install, after=self._tasks_running)
         yield from self._event("AfterInstall", HOOK_SECONDS)
         if self.test_listeners:
             yield from self._event("AllowTestTraffic", EVENT_SECONDS["AllowTestTraffic"], self._allow_test_traffic)
-        else:
+        elif self.events["AllowTestTraffic"]["status"] == "Pending":
             self._skip("AllowTestTraffic")
         yield from self._event("AfterAllowTestTraffic", HOOK_SECONDS)
 
         ready = (self.group.get("blueGreenDeploymentConfiguration") or {}).get("deploymentReadyOption") or {}
-        if ready.get("actionOnTimeout") == "STOP_DEPLOYMENT":
-            deadline = self.now + timedelta(minutes=int(ready.get("waitTimeInMinutes") or 0))
-            self.status = "Ready"
-            self._target("Ready")
-            self.waiting_for = "READY_WAIT"
-            self.status_messages = [f"Waiting for a manual reroute of production traffic until {deadline.isoformat()}"]
+        rerouted = self.events["BeforeAllowTraffic"]["status"] != "Pending"
+        if ready.get("actionOnTimeout") == "STOP_DEPLOYMENT" and not rerouted:
+            if self.ready_deadline is None:
+                self.ready_deadline = self.now + timedelta(minutes=int(ready.get("waitTimeInMinutes") or 0))
+                self.status = "Ready"
+                self._target("Ready")
+                self.waiting_for = "READY_WAIT"
+                self.status_messages = [
+                    f"Waiting for a manual reroute of production traffic until {self.ready_deadline.isoformat()}"
+                ]
+            deadline = self.ready_deadline
             while not self._continue["READY_WAIT"]:
                 if self.now >= deadline:
                     self.waiting_for = None
@@ -264,11 +287,14 @@ class Deployment:
 
     def _event(self, name: str, seconds: float, action=None, after=None):
         event = self.events[name]
-        event.update(status="InProgress", startTime=self.now)
-        self._target(self.target_status)
-        if action:
-            action()
-        yield seconds
+        if event["status"] in ("Succeeded", "Skipped"):  # done before a restart
+            return
+        if event["status"] != "InProgress":  # (InProgress: resumed after a restart; its action ran, its time is up)
+            event.update(status="InProgress", startTime=self.now)
+            self._target(self.target_status)
+            if action:
+                action()
+            yield seconds
         if after:
             after()
         if self.fault and self.fault.lifecycle_event == name:
@@ -395,9 +421,14 @@ class Deployment:
 
     def _allow_traffic(self):
         event = self.events["AllowTraffic"]
-        event.update(status="InProgress", startTime=self.now)
-        started = self.now
+        if event["status"] == "Succeeded":
+            return
+        if event["status"] != "InProgress":
+            event.update(status="InProgress", startTime=self.now)
+        started = event["startTime"]
         for offset, percent in shift_schedule(self.config.get("trafficRoutingConfig")):
+            if percent <= self.green_weight:  # shifted before a restart
+                continue
             moment = started + timedelta(seconds=offset)
             if moment > self.now:
                 yield moment
@@ -410,6 +441,7 @@ class Deployment:
         )
         if self.fault and self.fault.lifecycle_event == "AllowTraffic":
             raise DeploymentFailed("ECS_UPDATE_ERROR", self.fault.message or "AllowTraffic failed (sandbox fault).")
+        yield ALLOW_TRAFFIC_SETTLE_SECONDS
         event.update(status="Succeeded", endTime=self.now)
 
     def _termination_wait(self):
@@ -418,21 +450,25 @@ class Deployment:
         ) or {"action": "TERMINATE", "terminationWaitTimeInMinutes": 0}
         if option.get("action") == "KEEP_ALIVE" or not self.blue:
             return
-        minutes = int(option.get("terminationWaitTimeInMinutes") or 0)
-        deadline = self.now + timedelta(minutes=minutes)
-        # As AWS shows the wait: the target has succeeded while the deployment is still InProgress.
-        self._target("Succeeded")
-        self.waiting_for = "TERMINATION_WAIT"
-        self.status_messages = [
-            f"Traffic is on the replacement task set; the original one will be terminated at {deadline.isoformat()}"
-        ]
-        while not self._continue["TERMINATION_WAIT"] and self.now < deadline:
-            yield deadline
-        self.waiting_for = None
-        self.status_messages = ["Terminating the original task set"]
-        self._delete_task_set(self.blue)
-        self.blue_deleted = True
-        yield TERMINATION_SECONDS
+        if not self.blue_deleted:
+            if self.termination_deadline is None:
+                minutes = int(option.get("terminationWaitTimeInMinutes") or 0)
+                self.termination_deadline = self.now + timedelta(minutes=minutes)
+                # As AWS shows the wait: the target has succeeded while the deployment is still InProgress.
+                self._target("Succeeded")
+                self.waiting_for = "TERMINATION_WAIT"
+                self.status_messages = [
+                    "Traffic is on the replacement task set; the original one will be terminated at "
+                    f"{self.termination_deadline.isoformat()}"
+                ]
+            deadline = self.termination_deadline
+            while not self._continue["TERMINATION_WAIT"] and self.now < deadline:
+                yield deadline
+            self.waiting_for = None
+            self.status_messages = ["Terminating the original task set"]
+            self._delete_task_set(self.blue)
+            self.blue_deleted = True
+            yield TERMINATION_SECONDS
         self.status_messages = []
 
     def _delete_task_set(self, task_set: dict | None) -> None:
@@ -549,23 +585,26 @@ class Deployment:
     def _rollback_lifecycle(self):
         """Reroute traffic back to the original task set and remove the replacement."""
         failed = self.rollback_of
-        self.status = "InProgress"
-        self.start_time = self.now
-        self._target("InProgress")
-        # This deployment's "original" is the failed replacement; its "replacement" is the original.
-        self.blue, self.green = failed.green, failed.blue
-        self.prod_listeners, self.test_listeners = failed.prod_listeners, failed.test_listeners
-        self.green_weight = 100 - failed.green_weight if failed.blue else 0
-        self.green_running = True
-        for name in ("BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic"):
-            self._skip(name)
+        if self.start_time is None:
+            self.status = "InProgress"
+            self.start_time = self.now
+            self._target("InProgress")
+            # This deployment's "original" is the failed replacement; its "replacement" is the original.
+            self.blue, self.green = failed.green, failed.blue
+            self.prod_listeners, self.test_listeners = failed.prod_listeners, failed.test_listeners
+            self.green_weight = 100 - failed.green_weight if failed.blue else 0
+            self.green_running = True
+            for name in ("BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic"):
+                self._skip(name)
         yield from self._event("BeforeAllowTraffic", HOOK_SECONDS)
         event = self.events["AllowTraffic"]
-        event.update(status="InProgress", startTime=self.now)
-        failed._restore_original()
-        self.green_weight = 100.0 if self.green else 0.0
-        yield 1
-        event.update(status="Succeeded", endTime=self.now)
+        if event["status"] != "Succeeded":
+            if event["status"] != "InProgress":  # (InProgress: resumed after a restart, traffic already restored)
+                event.update(status="InProgress", startTime=self.now)
+                failed._restore_original()
+                self.green_weight = 100.0 if self.green else 0.0
+                yield 1
+            event.update(status="Succeeded", endTime=self.now)
         yield from self._event("AfterAllowTraffic", HOOK_SECONDS)
         self._delete_task_set(self.blue)
         self.blue_deleted = True

@@ -58,6 +58,7 @@ class ActionRun:
         self.deployment_id: str | None = None
         self.token: str | None = None
         self.prepared = False
+        self.begun = False  # its provider was started (after the action's first ACTION_SECONDS)
         self.deadline: datetime | None = None  # when the action times out, if it has a timeout
 
     @property
@@ -159,6 +160,8 @@ class Execution:
         self.waiting_for_stage: str | None = None
         self.wake_at: datetime | None = now
         self.source_overrides: dict[str, dict] = {}
+        self.attempt_start = 0  # index in `actions` of the first action run of the latest retry
+        self.retried: tuple[int, str] | None = None  # (stage index, retry mode) of the latest retry
         self._run = self._stages(0)
         self._stepping = False
 
@@ -173,6 +176,15 @@ class Execution:
     @property
     def done(self) -> bool:
         return self.status in ("Succeeded", "Failed", "Stopped", "Superseded", "Cancelled")
+
+    def resume(self) -> None:
+        """After a restart (persistence.py): new stages that skip what is done and go on from the current one."""
+        self._stepping = False
+        if self.done:
+            self._run = iter(())
+            return
+        retried = self.retried if self.retried and self.retried[0] == self.stage_index else None
+        self._run = self._stages(self.stage_index, retry_mode=retried[1] if retried else None, resumed=True)
 
     def wake(self) -> None:
         self.wake_at = None
@@ -201,24 +213,28 @@ class Execution:
 
     # ---- running stages --------------------------------------------------------------------
 
-    def _stages(self, start: int, retry_mode: str | None = None):
+    def _stages(self, start: int, retry_mode: str | None = None, resumed: bool = False):
         for index in range(start, len(self.stages)):
             stage = self.stages[index]
             name = stage["name"]
             self.stage_index = index
-            if not (index == start and retry_mode):
+            # resumed after a restart inside this stage: it holds the stage already
+            inside = resumed and index == start and self.stage_status.get(name) in ("InProgress", "Stopping")
+            if not (index == start and retry_mode) and not inside:
                 while not self.state.enter_stage(self, name):
                     if self.done:
                         return
                     yield None  # woken when the stage is released (or superseded)
-            if self.status == "Stopping":
+            if self.status == "Stopping" and not inside:
                 self.state.leave_stage(self, name)
                 self._stopped()
                 return
-            self.stage_status[name] = "InProgress"
-            self._touch()
-            previous = {a.name: a for a in self.actions if a.stage == name} if retry_mode else {}
-            ok = yield from self._run_stage(stage, previous, retry_mode if index == start else None)
+            if not inside:
+                self.stage_status[name] = "InProgress"
+                self._touch()
+            earlier = self.actions[: self.attempt_start]
+            previous = {a.name: a for a in earlier if a.stage == name} if retry_mode else {}
+            ok = yield from self._run_stage(stage, previous, retry_mode if index == start else None, inside)
             self.state.leave_stage(self, name)
             if self.status == "Stopping":
                 self.stage_status[name] = "Stopped" if not ok else "Succeeded"
@@ -233,22 +249,25 @@ class Execution:
             self.stage_status[name] = "Succeeded"
         self._finish("Succeeded")
 
-    def _run_stage(self, stage: dict, previous: dict, retry_mode: str | None):
+    def _run_stage(self, stage: dict, previous: dict, retry_mode: str | None, resumed: bool = False):
         actions = sorted(stage.get("actions", []), key=lambda a: a.get("runOrder", 1))
-        for _, group in itertools.groupby(actions, key=lambda a: a.get("runOrder", 1)):
-            runs = []
-            for decl in group:
-                before = previous.get(decl["name"])
-                if retry_mode == "FAILED_ACTIONS" and before is not None and before.status == "Succeeded":
-                    continue
-                run = ActionRun(self, stage["name"], decl, self.now)
-                self.actions.append(run)
-                runs.append(run)
+        for order, group in itertools.groupby(actions, key=lambda a: a.get("runOrder", 1)):
+            runs = self._runs_so_far(stage["name"], order) if resumed else []
             if not runs:
-                continue
-            yield ACTION_SECONDS
+                for decl in group:
+                    before = previous.get(decl["name"])
+                    if retry_mode == "FAILED_ACTIONS" and before is not None and before.status == "Succeeded":
+                        continue
+                    run = ActionRun(self, stage["name"], decl, self.now)
+                    self.actions.append(run)
+                    runs.append(run)
+                if not runs:
+                    continue
+                yield ACTION_SECONDS
+            # (resumed after a restart: runs not begun were waiting for the yield above, and their time is up)
             for run in runs:
-                self._begin(run)
+                if not run.begun:
+                    self._begin(run)
             while True:
                 self._time_out(runs)
                 if not any(r.status == "InProgress" for r in runs):
@@ -277,7 +296,16 @@ class Execution:
                 run.end("Failed", self.now, message, {"code": "JobFailed", "message": message})
                 self._touch()
 
+    def _runs_so_far(self, stage: str, order: int) -> list[ActionRun]:
+        """The action runs of this attempt already made for one run order of a stage (after a restart)."""
+        return [
+            a
+            for a in self.actions[self.attempt_start :]
+            if a.stage == stage and a.declaration.get("runOrder", 1) == order
+        ]
+
     def _begin(self, run: ActionRun) -> None:
+        run.begun = True
         fault = self.rs.world.faults.take_action_failure(self.pipeline, run.stage, run.name)
         try:
             if fault:
@@ -557,6 +585,8 @@ class Execution:
             self.stage_status.pop(later["name"], None)
         if not self.state.enter_stage(self, stage_name):
             raise AwsError("ConflictException", f"Stage {stage_name} is busy with another execution.")
+        self.attempt_start = len(self.actions)
+        self.retried = (index, mode)
         self._run = self._stages(index, retry_mode=mode)
         self.wake_at = self.now
 

@@ -20,6 +20,7 @@ from sandbox import moto_fixes, wire  # noqa: E402
 from sandbox.clock import Clock, Ticker  # noqa: E402
 from sandbox.control import CallCounter, Control  # noqa: E402
 from sandbox.faults import Faults  # noqa: E402
+from sandbox.persistence import StateStore, is_read, read_clock  # noqa: E402
 from sandbox.propagation import ecs_refusal  # noqa: E402
 from sandbox.world import World  # noqa: E402
 
@@ -30,6 +31,13 @@ DEFAULT_PORT = 4566
 class QuietRequestHandler(MotoRequestHandler):
     def log_request(self, code="-", size="-"):
         pass
+
+    def date_time_string(self, timestamp=None):
+        # An answer's Date header is AWS's clock, so it is the sandbox's (clients measure their offset from it).
+        app = getattr(self.server, "app", None)
+        if timestamp is None and isinstance(app, SandboxApp):
+            return app.sandbox.clock.http_date()
+        return super().date_time_string(timestamp)
 
 
 class SandboxApp:
@@ -48,9 +56,23 @@ class SandboxApp:
             sandbox.world.apis[api.botocore_name] = api
 
     def __call__(self, environ, start_response):
+        answer = self._dispatch(environ, start_response)
+        if self.sandbox.state is not None and environ.get("sandbox.mutating"):
+            self.sandbox.state.mark_dirty()
+        return answer
+
+    def _moto(self, environ, start_response):
+        if self.sandbox.state is None:
+            return self.moto(environ, start_response)
+        with self.sandbox.state.gate:  # a snapshot waits for this request, and the next one for the snapshot
+            return self.moto(environ, start_response)
+
+    def _dispatch(self, environ, start_response):
         if environ.get("PATH_INFO", "").startswith("/_sandbox"):
+            environ["sandbox.mutating"] = environ.get("REQUEST_METHOD") != "GET"
             return self.control(environ, start_response)
         req = wire.read_request(environ)
+        environ["sandbox.mutating"] = not is_read(req.operation)
         if not req.internal:
             self.sandbox.calls.add(req.service, req.operation)
             delay = self.sandbox.faults.latency_ms(req.service, req.operation)
@@ -74,7 +96,7 @@ class SandboxApp:
             refusal = ecs_refusal(self.sandbox.world, req)
             if refusal:
                 return wire.error_response(start_response, req, *refusal)
-        return self.moto(environ, start_response)
+        return self._moto(environ, start_response)
 
     def _moto_answer(self, environ, start_response) -> tuple[str, bytes]:
         """Let moto answer, pass its answer on, and return (status, body) to act on it."""
@@ -84,7 +106,7 @@ class SandboxApp:
             captured["status"], captured["headers"] = status, headers
             return lambda data: None
 
-        chunks = self.moto(environ, capture)
+        chunks = self._moto(environ, capture)
         body = b"".join(chunks)
         if hasattr(chunks, "close"):
             chunks.close()
@@ -123,9 +145,18 @@ class SandboxApp:
 class Sandbox:
     """The whole local AWS. `start()` serves in a background thread; `serve_forever()` blocks."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT, speed: float = 1.0, manual_clock=False):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        speed: float = 1.0,
+        manual_clock=False,
+        state_dir=None,
+    ):
         moto_fixes.apply()
-        self.clock = Clock(speed=speed, manual=manual_clock)
+        saved_clock = read_clock(state_dir) if state_dir else None
+        self.clock = Clock(speed=speed, manual=manual_clock, start=_not_before_now(saved_clock))
+        self.state = None
         self.faults = Faults()
         self.calls = CallCounter()
         self._server = make_server(host, port, None, threaded=True, request_handler=QuietRequestHandler)
@@ -135,7 +166,15 @@ class Sandbox:
         self.app = SandboxApp(self)
         self._server.app = self.app
         self._thread: threading.Thread | None = None
-        self._ticker = None if manual_clock else Ticker(self.world.run_due)
+        self._ticker = None if manual_clock else Ticker(self._tick)
+        if state_dir:
+            self.state = StateStore(self, state_dir)
+            self.state.load()
+            self.state.start()
+
+    def _tick(self) -> None:
+        if self.world.run_due() and self.state is not None:
+            self.state.mark_dirty()
 
     def reset(self) -> None:
         from moto.moto_api._internal.models import moto_api_backend
@@ -169,3 +208,14 @@ class Sandbox:
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
+        if self.state is not None:
+            self.state.stop()
+            self.state = None
+
+
+def _not_before_now(moment):
+    """The saved sandbox time, unless real time has gone past it while the sandbox was down."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    return max(moment, now) if moment else None

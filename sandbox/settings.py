@@ -8,6 +8,9 @@ DEFAULTS = {
     "list_deployments_page_size": (100, 1, 1000),
     # IAM eventual consistency: a role younger than this is refused by the services that assume it.
     "role_propagation_seconds": (0.0, 0, 86400),
+    # AWS's clock differs from its clients' (by seconds on real AWS): the sandbox clock is this far ahead (or,
+    # negative, behind) of the real one, in its answers' times and Date header alike.
+    "clock_offset_seconds": (0.0, -86400, 86400),
 }
 
 
@@ -16,8 +19,9 @@ class SettingsError(ValueError):
 
 
 class Settings:
-    def __init__(self):
+    def __init__(self, clock=None):
         self._lock = threading.Lock()
+        self._clock = clock  # keeps its offset in line with `clock_offset_seconds`
         self._values = {name: default for name, (default, _, _) in DEFAULTS.items()}
 
     def __getattr__(self, name):
@@ -42,8 +46,14 @@ class Settings:
             clean[name] = type(default)(value)
         with self._lock:
             self._values.update(clean)
+            self._apply()
             return dict(self._values)
 
     def reset(self) -> None:
         with self._lock:
             self._values = {name: default for name, (default, _, _) in DEFAULTS.items()}
+            self._apply()
+
+    def _apply(self) -> None:
+        if self._clock is not None:
+            self._clock.offset_seconds = self._values["clock_offset_seconds"]

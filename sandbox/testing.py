@@ -78,14 +78,15 @@ class RunningSandbox(SandboxClient):
 
 
 @contextmanager
-def run_sandbox(port: int = 0, manual_clock: bool = True, speed: float = 1.0):
+def run_sandbox(port: int = 0, manual_clock: bool = True, speed: float = 1.0, state_dir=None):
     """Start a sandbox in a background thread of this process (port 0 picks a free port).
 
-    moto keeps its state per process, so run one sandbox per process at a time.
+    moto keeps its state per process, so run one sandbox per process at a time. With `state_dir` the state is
+    loaded from there and saved there (see persistence.py); without it, it lives in memory only.
     """
     from sandbox.server import Sandbox
 
-    sandbox = Sandbox(port=port, manual_clock=manual_clock, speed=speed).start()
+    sandbox = Sandbox(port=port, manual_clock=manual_clock, speed=speed, state_dir=state_dir).start()
     running = RunningSandbox(sandbox)
     try:
         yield running

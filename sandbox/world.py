@@ -39,7 +39,7 @@ class World:
     def __init__(self, clock: Clock, faults: Faults, endpoint_url: str):
         self.clock = clock
         self.faults = faults
-        self.settings = Settings()
+        self.settings = Settings(clock)
         self.roles = RoleAges()
         self.clients = Clients(endpoint_url)
         self.lock = threading.RLock()

@@ -181,7 +181,7 @@ def humanize_duration(duration):
     """'42 s', '17 min', '3 h 5 min', '2 d 4 h'; '—' for none."""
     if duration is None:
         return "—"
-    seconds = round(duration.total_seconds())
+    seconds = max(0, round(duration.total_seconds()))  # never negative, whatever the data
     if seconds < 60:
         return f"{seconds} s"
     minutes, _ = divmod(seconds, 60)

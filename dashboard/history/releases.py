@@ -10,7 +10,7 @@ can feed it hand-made events.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils.dateparse import parse_datetime
 
@@ -102,7 +102,7 @@ class Release:
     @property
     def lead_time(self):
         """From image push to production traffic on the new version."""
-        return self.traffic_at - self.pushed_at if self.traffic_at else None
+        return max(self.traffic_at - self.pushed_at, timedelta(0)) if self.traffic_at else None
 
 
 def _first(current, when):
@@ -112,6 +112,18 @@ def _first(current, when):
 def _aware(value):
     parsed = parse_datetime(value) if isinstance(value, str) else None
     return parsed if parsed and parsed.tzinfo else None
+
+
+def _pushed_at(params, started_seen_at):
+    """When the image was pushed, on the dashboard's clock like every other time here (an event's created_at).
+    AWS stamped the push and the execution's start with its own clock, which differs from ours: their difference
+    is taken on AWS's clock and counted back from when the dashboard recorded the start."""
+    pushed, started = _aware(params.get("image_pushed_at")), _aware(params.get("started_at"))
+    if pushed is None:
+        return started_seen_at
+    if started is None:  # an event without AWS's start time: the push cannot have come after the start was seen
+        return min(pushed, started_seen_at)
+    return started_seen_at - max(started - pushed, timedelta(0))
 
 
 class ReleaseJoin:
@@ -156,7 +168,7 @@ class ReleaseJoin:
                 image = {
                     k: params[k] for k in ("image_digest", "image_tag", "image_uri", "source_revision") if params.get(k)
                 }
-                pushed_at = _aware(params.get("image_pushed_at")) or when
+                pushed_at = _pushed_at(params, when)
                 self.releases[key] = Release(*key, started_at=when, pushed_at=pushed_at, image=image)
             release = self.releases[key]
         else:

@@ -14,6 +14,7 @@ def test_sign_in_and_failed_sign_in_are_recorded(client, viewer):
         viewer.username,
     )
     assert failed.ip_address == "10.1.2.3"
+    assert (failed.actor, failed.actor_name) == (None, viewer.username)  # who was tried, not "system"
     assert "wrong" not in str(failed.params)
     assert (succeeded.action, succeeded.actor, succeeded.outcome) == ("auth.sign_in", viewer, "succeeded")
 

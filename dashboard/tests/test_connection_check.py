@@ -35,7 +35,11 @@ def test_a_connection_check_runs_in_the_worker_and_shows_the_account(client, ope
     assert check.account.encode() in fragment.content
     assert b"every 1s" not in fragment.content
     assert check.account in client.get(reverse("overview")).content.decode()
-    assert AuditEvent.objects.filter(action="aws.connection_check", actor=operator).count() == 1
+    requested, concluded = AuditEvent.objects.filter(action="aws.connection_check", actor=operator).order_by("id")
+    assert (requested.outcome, concluded.outcome, concluded.follows) == ("requested", "succeeded", requested)
+    assert concluded.params["account"] == check.account
+    history = client.get(reverse("history")).content.decode()
+    assert "Succeeded" in history and f"Outcome of</dt><dd>event {requested.pk}" in history
 
 
 def test_a_failed_aws_call_shows_its_code_and_offers_a_retry(client, operator, sandbox, worker):
@@ -47,3 +51,5 @@ def test_a_failed_aws_call_shows_its_code_and_offers_a_retry(client, operator, s
     assert check.error_code == "Throttling"
     page = client.get(reverse("overview")).content.decode()
     assert "Throttling" in page and "Retry" in page
+    concluded = AuditEvent.objects.filter(action="aws.connection_check").order_by("id").last()
+    assert (concluded.outcome, concluded.error_code) == ("failed", "Throttling")

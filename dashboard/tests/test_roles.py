@@ -28,7 +28,7 @@ MATRIX = {
     "setup-run-retry": {"POST": ADMIN},
     "setup-sample-image": {"POST": ADMIN},
     "setup-file": {"GET": ADMIN},
-    "setup-inventory": {"GET": ADMIN},
+    "setup-inventory": {"GET": ADMIN, "POST": ADMIN},
     "setup-teardown": {"GET": ADMIN, "POST": ADMIN},
     "releases": {"GET": VIEWER},
     "release-track": {"POST": ADMIN},
@@ -38,6 +38,7 @@ MATRIX = {
     "release-target-live": {"GET": VIEWER},
     "release-action": {"GET": OPERATOR, "POST": OPERATOR},
     "release-action-status": {"GET": VIEWER},
+    "release-untrack": {"POST": ADMIN},
     "history": {"GET": VIEWER},
     "history-live": {"GET": VIEWER},
     "history-export-csv": {"GET": VIEWER},
@@ -90,6 +91,7 @@ def url_kwargs(db, settings):
         "release-target-live": {"pk": target.pk},
         "release-action": {"pk": target.pk, "kind": "release_change"},
         "release-action-status": {"pk": action.pk},
+        "release-untrack": {"pk": target.pk},
         "connection-check-detail": {"pk": check.pk},
         "image-push-detail": {"pk": push.pk},
         "release-timeline": {"scope": "shop", "execution_id": "e-1"},
@@ -150,3 +152,18 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     response = client.get("/releases/")
     assert response.status_code == 302
     assert response["Location"] == "/sign-in/?next=/releases/"
+
+
+def test_the_role_groups_come_back_after_a_flush(transactional_db):
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    call_command("flush", "--noinput")
+    assert set(Group.objects.values_list("name", flat=True)) == {"viewer", "operator", "admin"}
+    admin = Group.objects.get(name="admin")
+    assert set(admin.permissions.values_list("codename", flat=True)) == {
+        "add_user",
+        "change_user",
+        "view_user",
+        "view_group",
+    }

@@ -73,3 +73,14 @@ def test_a_push_to_a_missing_repository_shows_the_aws_error(client, admin_user, 
     push = wait_for(ImagePush.objects.get())
     assert (push.status, push.error_code) == ("failed", "RepositoryNotFoundException")
     assert "RepositoryNotFoundException" in client.get(reverse("sandbox")).content.decode()
+
+
+def test_the_push_form_offers_the_repository_the_wizard_made(client, admin_user, seen_sandbox):
+    from provisioning.tests.factories import make_setup
+
+    client.force_login(admin_user)
+    page = client.get(reverse("sandbox")).content.decode()
+    assert "the setup wizard creates one" in page  # no setup yet: no made-up default
+    make_setup("shop", config={"ecr_repository": "shop-images", "image_tag": "v2"})
+    page = client.get(reverse("sandbox")).content.decode()
+    assert 'value="shop-images"' in page and 'value="v2"' in page

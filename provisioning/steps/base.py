@@ -42,6 +42,65 @@ class Action:
     label: str
 
 
+@dataclass(frozen=True)
+class Change:
+    """A field the wizard owns, as AWS has it and as the form says: made by a re-run, or shown as drift."""
+
+    thing: str  # "deployment group shop-dg"
+    what: str  # "reroute"
+    aws: object
+    wanted: object
+
+    def __str__(self):
+        return f"Changed {self.thing}: {self.what} from {self.aws} to {self.wanted}"
+
+    def as_drift(self):
+        return {"what": self.what, "aws": str(self.aws), "wanted": str(self.wanted)}
+
+
+class CannotChangeInPlace(StepError):
+    """AWS cannot change what the form asks for on the existing resource: say so, and what can be done."""
+
+    def __init__(self, thing, changes, remedy):
+        wanted = "; ".join(f"{c.what} is {c.aws}, the form says {c.wanted}" for c in changes)
+        super().__init__("CannotChangeInPlace", f"AWS cannot change {thing} in place ({wanted}). {remedy}")
+
+
+class AdoptedDiffers(StepError):
+    """A resource the wizard found but did not make differs from the form: it is never changed silently."""
+
+    def __init__(self, thing, changes):
+        wanted = "; ".join(f"{c.what} is {c.aws}, the form says {c.wanted}" for c in changes)
+        super().__init__(
+            "AdoptedDiffers",
+            f"{thing[0].upper()}{thing[1:]} was not made by the wizard, so it is not changed, and it differs from "
+            f"the form: {wanted}. Change it yourself in AWS, put the form back to what AWS has, or enter a name "
+            "that does not exist yet so the wizard makes its own.",
+        )
+
+
+# Kinds AWS has no rename for (the step makes at most one of each): a new name is a new resource.
+NOT_RENAMEABLE = {
+    "ecr.repository": "the ECR repository",
+    "ecs.cluster": "the cluster",
+    "ecs.service": "the service",
+    "elbv2.load-balancer": "the load balancer",
+    "codepipeline.pipeline": "the pipeline",
+    "events.rule": "the EventBridge rule",
+}
+
+
+def _tag_ecs(ctx, name, arn):
+    ctx.call("ecs", "tag_resource", resourceArn=arn, tags=ctx.tags("key"))
+
+
+def _tag_role(ctx, name, arn):
+    ctx.call("iam", "tag_role", RoleName=name, Tags=ctx.tags())
+
+
+RETAG = {"ecs.cluster": _tag_ecs, "ecs.service": _tag_ecs, "iam.role": _tag_role}
+
+
 class Context:
     def __init__(self, run, report=None):
         self.run = run
@@ -50,6 +109,7 @@ class Context:
         self.outputs = run.setup.outputs
         self.report = report or (lambda action: None)  # told of each sub-action done
         self.adopted = []
+        self._current = None  # the sub-action being done
 
     @property
     def name(self):
@@ -98,6 +158,7 @@ class Context:
         if action["status"] == "done":
             return action.get("result", {})
         self.run.set_action(key, status="running", detail="")
+        self._current = key
         try:
             result = dict(work() or {})
         except Waiting as waiting:
@@ -114,6 +175,36 @@ class Context:
         self.report(action)
         return result
 
+    def save_outputs_now(self, **values):
+        """Outputs a sub-action needs kept even if it then waits (its result is saved only when it is done)."""
+        self.setup.save_outputs(**values)
+
+    def record_changes(self, changes):
+        """Show each change a re-run made, as a done sub-action right after the one that made it."""
+        if not changes:
+            return
+        actions = self.run.actions
+        position = actions.index(self.run.action(self._current)) + 1
+        while position < len(actions) and actions[position]["key"].startswith(f"{self._current}:change:"):
+            position += 1
+        made = [a for a in actions if a["key"].startswith(f"{self._current}:change:")]
+        for number, change in enumerate(changes, start=len(made) + 1):  # a Change, or a note in words
+            entry = {"key": f"{self._current}:change:{number}", "label": str(change), "status": "done", "detail": ""}
+            actions.insert(position, entry)
+            position += 1
+        self.run.save_actions()
+
+    def bring_in_line(self, found, changes, *, thing, apply):
+        """After ensure() found a resource: change what differs from the form when it is ours (apply(changes)),
+        refuse when it is adopted. Returns the sub-action's detail."""
+        if not changes or found["detail"] == "created":
+            return found["detail"]
+        if not found["owned"]:
+            raise AdoptedDiffers(thing, changes)
+        apply(changes)
+        self.record_changes(changes)
+        return f"already there (ours); brought in line with the form ({len(changes)} change{'s' * (len(changes) > 1)})"
+
     # The inventory --------------------------------------------------------------------------------------
 
     def ensure(self, kind, name, *, find, create):
@@ -128,12 +219,38 @@ class Context:
             self._record(kind, name, arn=found["arn"], owned=owned, state=Resource.PRESENT)
             if not owned:
                 self.adopted.append({"type": kind, "name": name, "arn": found["arn"]})
+            else:
+                self._retag(kind, name, found)
             detail = "already there (ours)" if owned else "already there, adopted"
             return {**found, "owned": owned, "detail": detail}
+        renamed = self._renamed_from(kind, name)
         self._record(kind, name, arn="", owned=True, state=Resource.CREATING, run=self.run)
         made = create()
         self._record(kind, name, arn=made["arn"], owned=True, state=Resource.PRESENT)
+        if renamed:
+            self.record_changes(
+                [
+                    f"AWS cannot rename {NOT_RENAMEABLE[kind]} {renamed}: {name} was made as a new one, and "
+                    f"{renamed} is kept as it is, still in the inventory (Teardown deletes it; to keep the old name, "
+                    "put it back in the form and run the step again)."
+                ]
+            )
         return {**made, "owned": True, "detail": "created"}
+
+    def _retag(self, kind, name, found):
+        """Put the wizard's tag back on a resource of ours that lost it (when its find() could read the tags)."""
+        if kind not in RETAG or found.get("tags") is None or self.tagged_ours(found["tags"]):
+            return
+        RETAG[kind](self, name, found["arn"])
+        self.record_changes([Change(f"{kind} {name}", f"tag {names.TAG_KEY}", "(none)", self.name)])
+
+    def _renamed_from(self, kind, name):
+        """The name this step's resource had before the form changed it, for what AWS cannot rename."""
+        if kind not in NOT_RENAMEABLE:
+            return None
+        before = Resource.objects.filter(setup=self.setup, kind=kind, step=self.run.step, owned=True)
+        before = before.filter(state=Resource.PRESENT).exclude(name=name).values_list("name", flat=True)
+        return before.last()
 
     def _ours(self, kind, name, tags):
         if self.tagged_ours(tags):

@@ -1,7 +1,7 @@
 """Step 5: the CodeDeploy application (ECS), its service role, and the blue/green deployment group."""
 
 from . import iam
-from .base import Action, StepError
+from .base import Action, Change, StepError
 
 KEY, TITLE = "codedeploy", "CodeDeploy"
 SERVICE_ROLE_POLICY = "AWSCodeDeployRoleForECS"
@@ -54,6 +54,7 @@ def service_role(ctx):
 def deployment_group(ctx):
     c = ctx.config
     app, name = c["application"], c["deployment_group"]
+    found_info = {}
 
     def find():
         found = ctx.find(
@@ -63,14 +64,62 @@ def deployment_group(ctx):
             applicationName=app,
             deploymentGroupName=name,
         )
-        return {"arn": arn(ctx, f"deploymentgroup:{app}/{name}")} if found else None
+        if not found:
+            return None
+        found_info.update(found["deploymentGroupInfo"])
+        return {"arn": arn(ctx, f"deploymentgroup:{app}/{name}")}
 
     def create():
         with iam.new_role_propagating("InvalidRoleException", "CodeDeploy"):
             ctx.call("codedeploy", "create_deployment_group", **settings(ctx), tags=ctx.tags())
         return {"arn": arn(ctx, f"deploymentgroup:{app}/{name}")}
 
-    return {"detail": ctx.ensure("codedeploy.deployment-group", f"{app}/{name}", find=find, create=create)["detail"]}
+    def update(_changes):
+        wanted = settings(ctx)
+        del wanted["deploymentGroupName"]
+        with iam.new_role_propagating("InvalidRoleException", "CodeDeploy"):
+            ctx.call("codedeploy", "update_deployment_group", currentDeploymentGroupName=name, **wanted)
+
+    found = ctx.ensure("codedeploy.deployment-group", f"{app}/{name}", find=find, create=create)
+    thing = f"deployment group {name}"
+    changes = group_changes(found_info, settings(ctx), thing) if found_info else []
+    return {"detail": ctx.bring_in_line(found, changes, thing=thing, apply=update)}
+
+
+def reroute_words(ready):
+    ready = ready or {}
+    if ready.get("actionOnTimeout", "CONTINUE_DEPLOYMENT") == "CONTINUE_DEPLOYMENT":
+        return "immediately"
+    return f"wait up to {ready.get('waitTimeInMinutes', 0)} minutes for someone to reroute"
+
+
+def owned_fields(group):
+    """The deployment group's fields the wizard sets, in words, by what they are called on the form."""
+    blue_green = group.get("blueGreenDeploymentConfiguration") or {}
+    termination = blue_green.get("terminateBlueInstancesOnDeploymentSuccess") or {}
+    rollback = group.get("autoRollbackConfiguration") or {}
+    (pair,) = (group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or [{}]
+    services = group.get("ecsServices") or [{}]
+    return {
+        "reroute": reroute_words(blue_green.get("deploymentReadyOption")),
+        "termination wait": f"{termination.get('terminationWaitTimeInMinutes', 0)} minutes"
+        + ("" if termination.get("action", "TERMINATE") == "TERMINATE" else f" ({termination['action']})"),
+        "deployment configuration": group.get("deploymentConfigName"),
+        "automatic rollback": "on" if rollback.get("enabled") else "off",
+        "service role": group.get("serviceRoleArn"),
+        "deployment style": "{deploymentType} {deploymentOption}".format(
+            **{"deploymentType": "", "deploymentOption": "", **(group.get("deploymentStyle") or {})}
+        ).strip(),
+        "target groups": ", ".join(g.get("name", "") for g in pair.get("targetGroups") or []),
+        "production listener": ", ".join((pair.get("prodTrafficRoute") or {}).get("listenerArns") or []),
+        "test listener": ", ".join((pair.get("testTrafficRoute") or {}).get("listenerArns") or []),
+        "ECS service": ", ".join(f"{s.get('clusterName')}/{s.get('serviceName')}" for s in services),
+    }
+
+
+def group_changes(found, wanted, thing):
+    has, says = owned_fields(found), owned_fields(wanted)
+    return [Change(thing, what, has[what], says[what]) for what in has if has[what] != says[what]]
 
 
 def settings(ctx):

@@ -33,7 +33,9 @@ def ensure_role(ctx, name, service, *, managed=(), inline=None):
     def find():
         found = ctx.find(MISSING, "iam", "get_role", RoleName=name)
         return (
-            {"arn": found["Role"]["Arn"], "tags": found["Role"].get("Tags"), "role": found["Role"]} if found else None
+            {"arn": found["Role"]["Arn"], "tags": found["Role"].get("Tags", []), "role": found["Role"]}
+            if found
+            else None
         )
 
     def create():

@@ -1,8 +1,9 @@
 """Step 3: an internet-facing application load balancer in two public subnets, two IP target groups, and
 the production and test listeners."""
 
+from ..models import Resource
 from ..names import suggested
-from .base import Action, StepError
+from .base import Action, Change, StepError
 from .iam import partition
 from .network import public_subnets
 
@@ -157,10 +158,19 @@ def target_group(ctx, name, port, output):
 
 def listener(ctx, port, group, output):
     balancer = ctx.outputs["load_balancer_arn"]
+    name = f"{ctx.config['load_balancer']}:{port}"
+    had_port = {}
 
     def find():
         listeners = ctx.paginate("elbv2", "describe_listeners", "Listeners", LoadBalancerArn=balancer)
         match = [item for item in listeners if item["Port"] == port]
+        recorded = [item for item in listeners if item["ListenerArn"] == ctx.outputs.get(f"{output}_listener_arn")]
+        if not match and recorded:  # the form's port changed: the listener made before is the one to move
+            had_port["port"] = recorded[0]["Port"]
+            Resource.objects.filter(setup=ctx.setup, kind="elbv2.listener", arn=recorded[0]["ListenerArn"]).update(
+                name=name
+            )
+            match = recorded
         return {"arn": match[0]["ListenerArn"]} if match else None
 
     def create():
@@ -176,5 +186,12 @@ def listener(ctx, port, group, output):
         return {"arn": made["Listeners"][0]["ListenerArn"]}
 
     # A listener found on the port is kept as it is: after a release it forwards to the other target group.
-    found = ctx.ensure("elbv2.listener", f"{ctx.config['load_balancer']}:{port}", find=find, create=create)
-    return {f"{output}_listener_arn": found["arn"], "detail": found["detail"]}
+    found = ctx.ensure("elbv2.listener", name, find=find, create=create)
+    thing = f"the {output} listener"
+    changes = [Change(thing, "port", had_port["port"], port)] if had_port else []
+
+    def move(_changes):
+        ctx.call("elbv2", "modify_listener", ListenerArn=found["arn"], Port=port)
+
+    detail = ctx.bring_in_line(found, changes, thing=thing, apply=move)
+    return {f"{output}_listener_arn": found["arn"], "detail": detail}

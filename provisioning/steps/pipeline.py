@@ -6,7 +6,7 @@ import json
 from ..models import Setup
 from ..templates_files import APPSPEC_FILE, TASKDEF_FILE
 from . import iam
-from .base import Action
+from .base import Action, Change
 from .source import bucket
 
 KEY, TITLE = "pipeline", "Pipeline"
@@ -137,18 +137,57 @@ def source_action(provider, configuration):
 
 def pipeline(ctx):
     name = ctx.config["pipeline"]
+    declared = {}
 
     def find():
         found = ctx.find(("PipelineNotFoundException",), "codepipeline", "get_pipeline", name=name)
-        return {"arn": found["metadata"]["pipelineArn"]} if found else None
+        if not found:
+            return None
+        declared.update(found["pipeline"])
+        return {"arn": found["metadata"]["pipelineArn"]}
 
     def create():
         with iam.new_role_propagating("InvalidStructureException", "CodePipeline", "AssumeRole"):
             ctx.call("codepipeline", "create_pipeline", pipeline=structure(ctx), tags=ctx.tags("key"))
         return find()
 
+    def update(_changes):
+        wanted = {**structure(ctx), "version": declared["version"]}
+        with iam.new_role_propagating("InvalidStructureException", "CodePipeline", "AssumeRole"):
+            ctx.call("codepipeline", "update_pipeline", pipeline=wanted)
+
     found = ctx.ensure("codepipeline.pipeline", name, find=find, create=create)
-    return {"pipeline_arn": found["arn"], "detail": found["detail"]}
+    thing = f"pipeline {name}"
+    changes = declaration_changes(declared, structure(ctx), thing) if declared else []
+    return {"pipeline_arn": found["arn"], "detail": ctx.bring_in_line(found, changes, thing=thing, apply=update)}
+
+
+def flattened(declaration):
+    """The declaration's values by a path a person can read: "Deploy/Deploy configuration.ApplicationName"."""
+    flat = {}
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else key, item)
+        elif (
+            isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v and len(v) > 1 for v in value)
+        ):
+            for item in value:
+                walk(f"{prefix}[{item['name']}]", {k: v for k, v in item.items() if k != "name"})
+        else:
+            flat[prefix] = value
+
+    walk("", {k: v for k, v in declaration.items() if k not in ("version", "name")})
+    # CodePipeline answers with its defaults filled in (pipelineType, executionMode...): only what the wizard sets.
+    return flat
+
+
+def declaration_changes(found, wanted, thing):
+    has, says = flattened(found), flattened(wanted)
+    return [
+        Change(thing, path, has.get(path, "(none)"), value) for path, value in says.items() if has.get(path) != value
+    ]
 
 
 def events_role(ctx):

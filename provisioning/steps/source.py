@@ -5,7 +5,7 @@ from dashboard import aws
 
 from ..models import Setup
 from ..templates_files import digest, source_files, source_zip
-from .base import Action, StepError
+from .base import Action, Change, StepError
 from .iam import partition
 
 COMMIT_MESSAGE = "Added task definition files"
@@ -67,7 +67,8 @@ def commit(ctx):
         ("BranchDoesNotExistException",), "codecommit", "get_branch", repositoryName=name, branchName=branch
     )
     parent = head["branch"]["commitId"] if head else None
-    if parent and all(committed(ctx, name, parent, path) == content for path, content in wanted.items()):
+    changed = [path for path, content in wanted.items() if not parent or committed(ctx, name, parent, path) != content]
+    if not changed:
         return {"source_revision": parent, "detail": f"already at {parent[:8]}"}
     made = ctx.call(
         "codecommit",
@@ -79,6 +80,9 @@ def commit(ctx):
         commitMessage=COMMIT_MESSAGE,
         putFiles=[{"filePath": path, "fileContent": content.encode()} for path, content in wanted.items()],
     )
+    if parent:
+        thing = f"{', '.join(changed)} on {branch} of {name}"
+        ctx.record_changes([Change(thing, "the files", f"commit {parent[:8]}", f"commit {made['commitId'][:8]}")])
     return {"source_revision": made["commitId"], "detail": f"commit {made['commitId'][:8]}"}
 
 
@@ -150,4 +154,9 @@ def upload(ctx):
         ContentType="application/zip",
         Metadata={"sha256": checksum},
     )
+    if head:
+        before, after = head.get("VersionId", "")[:12], made.get("VersionId", "")[:12]
+        ctx.record_changes(
+            [Change(f"{key} in {name}", "taskdef.json and appspec.yaml", f"version {before}", f"version {after}")]
+        )
     return {"source_revision": made.get("VersionId", ""), "detail": f"version {made.get('VersionId', '')[:12]}"}

@@ -1,11 +1,13 @@
 """Small display filters of the release console, and the overview card."""
 
+import time
 from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
 
 from dashboard.events import LABELS
+from releases import clocks
 
 register = template.Library()
 
@@ -57,9 +59,10 @@ def duration_seconds(seconds):
 
 @register.filter
 def duration(delta):
+    """A duration as people read it; never negative (two AWS times rounded apart can be)."""
     if delta is None:
         return ""
-    total = int(delta.total_seconds())
+    total = max(0, int(delta.total_seconds()))
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)
     if hours:
@@ -67,6 +70,28 @@ def duration(delta):
     if minutes:
         return f"{minutes} min {seconds} s"
     return f"{seconds} s"
+
+
+@register.filter
+def dashboard_clock(aws_time, target):
+    """An AWS time (a deadline, a step of the release) as the dashboard's clock reads that moment: AWS's clock
+    differs from ours, by the offset the last refresh measured (see releases/clocks.py)."""
+    return clocks.on_dashboard_clock(aws_time, getattr(target, "aws_clock_offset", 0))
+
+
+@register.filter
+def countdown(deadline):
+    """ "in 4 min 10 s" until a deadline on the dashboard's clock; "now" once it has passed, never negative."""
+    if deadline is None:
+        return ""
+    left = (deadline - timezone.now()).total_seconds()
+    return f"in {duration(timedelta(seconds=left))}" if left >= 1 else "now"
+
+
+@register.simple_tag
+def now_ms():
+    """The dashboard's clock as the page is drawn, in milliseconds: a countdown corrects the browser's clock by it."""
+    return int(time.time() * 1000)
 
 
 @register.filter

@@ -104,8 +104,17 @@ def test_aws_refusing_an_action_is_said_in_plain_words_and_audited(ready, operat
     deployment = ready.latest_deployment()
     action = actions.request_action(ready, OperatorAction.REROUTE, user=operator, reason="go")
     boto.codedeploy.continue_deployment(deploymentId=deployment.deployment_id, deploymentWaitType="READY_WAIT")
-    sandbox.advance(5)
-    boto.codedeploy.continue_deployment(deploymentId=deployment.deployment_id, deploymentWaitType="TERMINATION_WAIT")
+    for _ in range(12):  # someone else ends the termination wait as soon as AWS has moved the traffic
+        sandbox.advance(5)
+        try:
+            boto.codedeploy.continue_deployment(
+                deploymentId=deployment.deployment_id, deploymentWaitType="TERMINATION_WAIT"
+            )
+            break
+        except boto.codedeploy.exceptions.DeploymentIsNotInReadyStateException:
+            continue
+    else:
+        raise AssertionError("the deployment never reached its termination wait")
     action = actions.send(action.pk)
 
     assert action.status == OperatorAction.REJECTED

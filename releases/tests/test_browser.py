@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from releases.clocks import on_dashboard_clock
 from releases.models import OperatorAction
 
 from .conftest import deployment_status, in_termination_wait, poll_until
@@ -37,8 +38,9 @@ def confirm(page, kind, reason):
     expect(dialog).to_be_hidden()
 
 
-def hhmm(moment):
-    return timezone.localtime(moment).strftime("%H:%M")
+def hhmm(moment, target):
+    """An AWS deadline as the console shows it: on the dashboard's clock (see releases/clocks.py)."""
+    return timezone.localtime(on_dashboard_clock(moment, target.aws_clock_offset)).strftime("%H:%M")
 
 
 @pytest.mark.parametrize("history", [0, 60], indirect=True, ids=["first-release", "60-earlier-deployments"])
@@ -50,7 +52,7 @@ def test_a_new_image_is_released_rerouted_and_the_original_terminated(console, t
     deployment = target.latest_deployment()
     expect(page.locator("#deployment-status")).to_have_text("Ready")
     expect(page.locator("#needs-action")).to_contain_text(
-        f"Traffic stays on the original and the deployment stops at {hhmm(deployment.ready_wait_ends_at)}"
+        f"Traffic stays on the original and the deployment stops at {hhmm(deployment.ready_wait_ends_at, target)}"
     )
     expect(page.locator("#traffic progress")).to_have_attribute("value", "0")
     expect(page.locator('[data-step="test"]')).to_have_class(re.compile("done"))
@@ -60,7 +62,7 @@ def test_a_new_image_is_released_rerouted_and_the_original_terminated(console, t
     deployment.refresh_from_db()
     expect(page.locator("#traffic progress")).to_have_attribute("value", "100")
     expect(page.locator("#deployment")).to_contain_text(
-        f"the original task set is terminated at {hhmm(deployment.termination_wait_ends_at)}"
+        f"the original task set is terminated at {hhmm(deployment.termination_wait_ends_at, target)}"
     )
     expect(page.locator('[data-step="reroute"]')).to_contain_text("otto-operator: Reroute traffic")
 

@@ -6,8 +6,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from releases import polling
+from releases.clocks import on_dashboard_clock as _on_dashboard_clock
 
 from .conftest import in_termination_wait, poll_until
+
+
+def on_dashboard_clock(aws_time, target):
+    return _on_dashboard_clock(aws_time, target.aws_clock_offset)
 
 
 def test_the_console_shows_pipeline_deployment_countdown_and_timeline(client, viewer, ready, sandbox):
@@ -19,14 +24,16 @@ def test_the_console_shows_pipeline_deployment_countdown_and_timeline(client, vi
     assert sandbox.calls() == before
 
     deployment = ready.latest_deployment()
-    stops_at = timezone.localtime(deployment.ready_wait_ends_at).strftime("%H:%M")
+    # AWS's deadlines are shown on the dashboard's clock (the sandbox's manual clock is ahead of it)
+    stops_at = timezone.localtime(on_dashboard_clock(deployment.ready_wait_ends_at, ready)).strftime("%H:%M")
     assert f"traffic stays on the original and the deployment stops at <strong>{stops_at}</strong>" in page
     assert deployment.deployment_id in page and "AfterAllowTestTraffic" in page
     assert 'value="0"' in page  # traffic split: nothing on the replacement yet
     assert "ecs-demo:3" in page and "ecs-demo:2" in page  # task definition of each task set
     assert ready.production_url in page and ":8080/" in page
     assert 'data-step="reroute"' in page and "waiting for an operator" in page
-    gives_up = timezone.localtime(deployment.created_at + timedelta(days=5)).strftime("%a %H:%M")
+    gives_up = timezone.localtime(on_dashboard_clock(deployment.created_at + timedelta(days=5), ready))
+    gives_up = gives_up.strftime("%a %H:%M")
     assert f"The pipeline's deploy action times out at {gives_up}, five days after it started" in page
 
 

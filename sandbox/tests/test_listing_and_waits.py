@@ -135,4 +135,8 @@ def test_settings_are_checked(aws):
         aws.sandbox.configure(page_size=2)
     with pytest.raises(SandboxControlError, match="list_deployments_page_size"):
         aws.sandbox.configure(list_deployments_page_size=0)
-    assert aws.sandbox.settings() == {"list_deployments_page_size": 100, "role_propagation_seconds": 0.0}
+    assert aws.sandbox.settings() == {
+        "list_deployments_page_size": 100,
+        "role_propagation_seconds": 0.0,
+        "clock_offset_seconds": 0.0,
+    }

@@ -1,0 +1,219 @@
+"""The sandbox keeps its AWS in a state dir across restarts (persistence.py), in-flight work included.
+
+Each test runs its own sandboxes with a state dir; moto's state is per process, so between "processes" the test
+forgets it (`forget_moto`) as a real restart would. The session sandbox is reset by the next test's `aws` fixture.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from sandbox.testing import SandboxClient, run_sandbox
+from sandbox.tutorial import Tutorial
+
+from .helpers import PIPELINE, deployment, executions, forward_weights, primary_task_set, target
+
+
+class Clients:
+    def __init__(self, endpoint_url):
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+        )
+        config = Config(retries={"max_attempts": 2, "mode": "standard"})
+        self._make = lambda name: session.client(name, endpoint_url=endpoint_url, config=config)
+        self._cache = {}
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._cache:
+            self._cache[name] = self._make(name)
+        return self._cache[name]
+
+
+def forget_moto():
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
+@pytest.fixture
+def state_dir(tmp_path):
+    forget_moto()
+    yield tmp_path / "sandbox"
+    forget_moto()
+
+
+def newest_deployment_id(aws):
+    ids = aws.codedeploy.list_deployments(applicationName="codedeployapp", deploymentGroupName="codedeploydeplgroup")
+    return ids["deployments"][-1]
+
+
+def test_a_restart_keeps_every_resource_and_a_release_still_works(state_dir):
+    with run_sandbox(state_dir=state_dir) as sb:
+        aws = Clients(sb.endpoint_url)
+        tutorial = Tutorial(aws, ready_wait_minutes=None, termination_wait_minutes=0).build()
+        sb.advance(120)
+        first = newest_deployment_id(aws)
+        assert deployment(aws, first)["status"] == "Succeeded"
+        saved_clock = sb.health()["clock"]
+    forget_moto()
+
+    with run_sandbox(state_dir=state_dir) as sb:
+        aws = Clients(sb.endpoint_url)
+        assert sb.health()["clock"] >= saved_clock  # the sandbox clock never goes back
+        assert aws.ecr.describe_repositories()["repositories"][0]["repositoryName"] == "nginx"
+        assert len(aws.ecr.describe_images(repositoryName="nginx")["imageDetails"]) == 1
+        assert aws.ecs.describe_services(cluster="my-cluster", services=["my-service"])["services"][0]["status"] == (
+            "ACTIVE"
+        )
+        assert aws.elbv2.describe_load_balancers()["LoadBalancers"][0]["LoadBalancerName"]
+        assert aws.iam.get_role(RoleName="CodeDeployECSRole")["Role"]["Arn"] == tutorial.ids["codedeploy_role_arn"]
+        assert (
+            aws.codedeploy.get_deployment_group(
+                applicationName="codedeployapp", deploymentGroupName="codedeploydeplgroup"
+            )["deploymentGroupInfo"]["lastSuccessfulDeployment"]["deploymentId"]
+            == first
+        )
+        assert aws.codepipeline.get_pipeline(name=PIPELINE)["pipeline"]["name"] == PIPELINE
+        history = executions(aws)
+        assert [e["status"] for e in history] == ["Succeeded"]
+        assert aws.codecommit.get_branch(repositoryName="MyDemoRepo", branchName="main")["branch"]["commitId"]
+
+        # a release after the restart: a push starts the pipeline through the restored EventBridge rule
+        tutorial.aws = aws
+        tutorial.push_image("nginx:2")
+        sb.advance(120)
+        history = executions(aws)
+        assert [e["status"] for e in history] == ["Succeeded", "Succeeded"]
+        second = newest_deployment_id(aws)
+        assert second != first
+        assert deployment(aws, second)["status"] == "Succeeded"
+        assert primary_task_set(aws)["externalId"] == second
+
+
+def test_an_in_flight_release_carries_on_after_a_restart(state_dir):
+    with run_sandbox(state_dir=state_dir) as sb:
+        aws = Clients(sb.endpoint_url)
+        tutorial = Tutorial(aws, ready_wait_minutes=60, termination_wait_minutes=60).build()
+        sb.advance(15)  # the deployment is installing the replacement task set
+        deployment_id = newest_deployment_id(aws)
+        assert deployment(aws, deployment_id)["status"] == "InProgress"
+        events = {e["lifecycleEventName"]: e["status"] for e in target(aws, deployment_id)["lifecycleEvents"]}
+        assert events["Install"] == "InProgress"
+    forget_moto()
+
+    with run_sandbox(state_dir=state_dir) as sb:
+        aws = Clients(sb.endpoint_url)
+        sb.advance(60)
+        info = deployment(aws, deployment_id)
+        assert info["status"] == "Ready"  # Install, test traffic and its hooks went on; waiting for a reroute
+        assert forward_weights(aws, tutorial.ids["listener_8080"]) == {"target-group-2": 100}
+        assert forward_weights(aws, tutorial.ids["listener_80"]) == {"target-group-1": 100}
+    forget_moto()
+
+    with run_sandbox(state_dir=state_dir) as sb:  # restarted while waiting at Ready
+        aws = Clients(sb.endpoint_url)
+        assert deployment(aws, deployment_id)["status"] == "Ready"
+        aws.codedeploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
+        sb.advance(30)
+        assert forward_weights(aws, tutorial.ids["listener_80"]) == {"target-group-2": 100}
+        assert target(aws, deployment_id)["status"] == "Succeeded"  # the termination wait
+        assert deployment(aws, deployment_id)["status"] == "InProgress"
+    forget_moto()
+
+    with run_sandbox(state_dir=state_dir) as sb:  # restarted during the termination wait
+        aws = Clients(sb.endpoint_url)
+        aws.codedeploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="TERMINATION_WAIT")
+        sb.advance(30)
+        assert deployment(aws, deployment_id)["status"] == "Succeeded"
+        services = aws.ecs.describe_services(cluster="my-cluster", services=["my-service"])["services"]
+        assert [ts["externalId"] for ts in services[0]["taskSets"]] == [deployment_id]
+        assert [e["status"] for e in executions(aws)] == ["Succeeded"]  # the pipeline followed it to the end
+
+
+def test_a_corrupt_state_file_starts_empty_and_is_kept_aside(state_dir, caplog):
+    state_dir.mkdir(parents=True)
+    (state_dir / "state.pickle").write_bytes(b"not a pickle at all")
+    with caplog.at_level("ERROR", logger="sandbox"), run_sandbox(state_dir=state_dir) as sb:
+        aws = Clients(sb.endpoint_url)
+        assert aws.ecr.describe_repositories()["repositories"] == []
+        aws.ecr.create_repository(repositoryName="after-the-bad-file")
+    assert "SANDBOX STATE NOT RESTORED" in caplog.text
+    kept = list(state_dir.glob("state.pickle.bad-*"))
+    assert [p.read_bytes() for p in kept] == [b"not a pickle at all"]
+    forget_moto()
+    with run_sandbox(state_dir=state_dir) as sb:  # the new state was saved over it
+        names = [r["repositoryName"] for r in Clients(sb.endpoint_url).ecr.describe_repositories()["repositories"]]
+        assert names == ["after-the-bad-file"]
+
+
+def test_a_reset_is_saved_too(state_dir):
+    with run_sandbox(state_dir=state_dir) as sb:
+        Clients(sb.endpoint_url).ecr.create_repository(repositoryName="soon-gone")
+        sb.reset()
+    forget_moto()
+    with run_sandbox(state_dir=state_dir) as sb:
+        assert Clients(sb.endpoint_url).ecr.describe_repositories()["repositories"] == []
+
+
+def wait_for_health(url, process, deadline=60):
+    client = SandboxClient(url, timeout=2)
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        assert process.poll() is None, process.stderr.read()
+        try:
+            return client.health()
+        except OSError:
+            time.sleep(0.1)  # the port is not open yet: nothing to wait on but the socket
+    raise AssertionError("the sandbox did not answer in time")
+
+
+def start_process(state_dir, port):
+    env = {**os.environ, "SANDBOX_STATE_DIR": str(state_dir), "SANDBOX_PORT": str(port)}
+    process = subprocess.Popen(  # noqa: S603 - our own module
+        [sys.executable, "-m", "sandbox", "--manual-clock"],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return process
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_python_m_sandbox_keeps_its_state_across_a_sigterm(tmp_path):
+    state_dir, port = tmp_path / "sandbox", free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = start_process(state_dir, port)
+    try:
+        wait_for_health(url, process)
+        Clients(url).ecr.create_repository(repositoryName="kept")
+        process.send_signal(signal.SIGTERM)  # what `make demo` sends each process on Ctrl-C
+        assert process.wait(timeout=30) == 0
+        assert (state_dir / "state.pickle").exists()
+    finally:
+        process.kill() if process.poll() is None else None
+    process = start_process(state_dir, port)
+    try:
+        wait_for_health(url, process)
+        names = [r["repositoryName"] for r in Clients(url).ecr.describe_repositories()["repositories"]]
+        assert names == ["kept"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
