@@ -9,24 +9,33 @@ TEST_PROCESSES ?= 2
 DEMO_STATE := var/sandbox
 export SANDBOX_PORT WEB_BIND
 
-.PHONY: install demo demo-reset serve test lint browser migrate
+.PHONY: install install-runtime demo demo-reset serve test lint browser migrate
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+# Pinned and hashed (requirements/compile makes them): runtime is what `make serve` needs, dev adds the sandbox
+# and the test and lint tools for `make demo` and `make test`.
+$(VENV)/.installed-runtime: requirements/runtime.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/runtime.txt
 	touch $@
+
+$(VENV)/.installed: requirements/dev.txt $(VENV)/.installed-runtime
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/dev.txt
+	touch $@
+
+install-runtime: $(VENV)/.installed-runtime
 
 install: $(VENV)/.installed
 
-migrate: install
+migrate: install-runtime
 	$(BIN)/python manage.py migrate --noinput
 
 # The dashboard, a Celery worker, Celery beat and the sandbox AWS, all pointed at the sandbox. The sandbox runs in
 # real time (speed 1) so that every time on the pages is true; see the README.
-demo: migrate
+demo: export SANDBOX_CONSOLE := 1
+demo: install migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@signin="$$($(BIN)/python manage.py demo_signin)"; \
 	address="Dashboard: http://$(WEB_BIND)   (sandbox AWS on http://127.0.0.1:$(SANDBOX_PORT); Ctrl-C stops everything)"; \
@@ -58,6 +67,7 @@ browser:
 	  || { echo "Browser tests need Chromium at $(CHROMIUM): apt-get install chromium (or set CHROMIUM=...)"; exit 1; }
 
 test: install browser
+	$(BIN)/lint-imports --no-cache
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
 
 lint: install

@@ -101,6 +101,15 @@ def worker(celery_worker_session, transactional_db):
     return celery_worker_session
 
 
+@pytest.fixture
+def job_queue(settings):
+    """A queue of this test's own for jobs, with a 2 s lease: workers it starts (dashboard/tests/workers.py) take
+    its jobs, the session's worker does not."""
+    settings.JOBS_QUEUE = queue = f"jobs-{os.getpid()}"
+    settings.JOB_LEASE_SECONDS = 2
+    return queue
+
+
 # A real headless Chromium driven by Playwright.
 @pytest.fixture(scope="session")
 def browser():

@@ -93,7 +93,7 @@ def beat(stop):
     """Celery beat's schedule entry, inline: every second, refresh the targets that are due."""
     from django.db import close_old_connections
 
-    from releases import polling
+    from releases.worker import polling
 
     while not stop.wait(1.0):
         try:
@@ -139,12 +139,14 @@ def main():
 
     with run_sandbox(manual_clock=True) as sandbox:
         setup_django(sandbox.endpoint_url)
-        from releases import polling
-        from releases.services import track_pipeline
-        from releases.tests.conftest import Clients, build_tutorial
+        from dashboard import aws
+        from releases.tests.conftest import console_tutorial
+        from releases.worker import polling
+        from releases.worker.track import track_pipeline
+        from sandbox.testing import SandboxClients
 
-        tutorial = build_tutorial(Clients(sandbox)).settle()
-        target = track_pipeline(tutorial.pipeline)
+        tutorial = console_tutorial(SandboxClients(sandbox)).settle()
+        target = track_pipeline(tutorial.pipeline, connection=aws.Connection.from_settings())
         tutorial.push_image()
         for _ in range(40):
             sandbox.advance(5)

@@ -215,13 +215,15 @@ def _healthy(sandbox):
 def run(args, processes, sandbox, web_port, work):
     from django.conf import settings
 
-    from releases.services import track_pipeline
-    from releases.tests.conftest import Clients, build_tutorial
+    from dashboard import aws
+    from releases.tests.conftest import console_tutorial
+    from releases.worker.track import track_pipeline
+    from sandbox.testing import SandboxClients
 
-    boto = Clients(sandbox)
-    tutorial = build_tutorial(boto, ready_wait=30, termination_wait=60)
+    boto = SandboxClients(sandbox)
+    tutorial = console_tutorial(boto, ready_wait_minutes=30, termination_wait_minutes=60)
     settle_live(tutorial)
-    target = track_pipeline(tutorial.pipeline)
+    target = track_pipeline(tutorial.pipeline, connection=aws.Connection.from_settings())
     own = OwnCalls(boto)
 
     celery = str(VENV_BIN / "celery")

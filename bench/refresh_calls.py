@@ -20,7 +20,7 @@ def calls(sandbox):
 
 
 def per_refresh(sandbox, target, refreshes):
-    from releases import polling
+    from releases.worker import polling
 
     before = calls(sandbox)
     for _ in range(refreshes):
@@ -45,14 +45,16 @@ def main():
 
     with run_sandbox(manual_clock=True) as sandbox:
         setup_django(sandbox.endpoint_url)
-        from releases import polling
-        from releases.services import track_pipeline
-        from releases.tests.conftest import Clients, build_tutorial, deployment_history
+        from dashboard import aws
+        from releases.tests.conftest import console_tutorial, deployment_history
+        from releases.worker import polling
+        from releases.worker.track import track_pipeline
+        from sandbox.testing import SandboxClients
 
-        boto = Clients(sandbox)
-        tutorial = build_tutorial(boto).settle()
+        boto = SandboxClients(sandbox)
+        tutorial = console_tutorial(boto).settle()
         deployment_history(boto, tutorial, args.earlier)
-        target = track_pipeline(tutorial.pipeline)
+        target = track_pipeline(tutorial.pipeline, connection=aws.Connection.from_settings())
         before = calls(sandbox)
         polling.refresh(target.pk)
         print(f"{args.earlier} earlier deployments; first look: {sum((calls(sandbox) - before).values())} calls")

@@ -1,4 +1,7 @@
+from pathlib import Path
+
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class DashboardConfig(AppConfig):
@@ -11,3 +14,15 @@ class DashboardConfig(AppConfig):
         from .roles import ensure_role_groups
 
         post_migrate.connect(ensure_role_groups, sender=self)
+        make_local_folders()
+
+
+def make_local_folders():
+    """The folders a process of this site writes in or serves from: the SQLite database's and STATIC_ROOT (which
+    whitenoise looks at when it starts). Made at start-up, not when settings are imported."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        for name in (database["NAME"], database.get("TEST", {}).get("NAME")):
+            if name and name != ":memory:" and not str(name).startswith("file:"):
+                Path(name).parent.mkdir(parents=True, exist_ok=True)
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)

@@ -75,7 +75,7 @@ OPERATIONS = [
     # CodePipeline
     _op("codepipeline", "get_pipeline", C, W),
     _op("codepipeline", "get_pipeline_state", C),
-    _op("codepipeline", "get_pipeline_execution", W),
+    _op("codepipeline", "get_pipeline_execution", C, W),
     _op("codepipeline", "list_pipeline_executions", C, W),
     _op("codepipeline", "list_action_executions", C, W),
     _op("codepipeline", "list_pipelines", C, note="a read-only probe of the connection check"),
@@ -88,7 +88,7 @@ OPERATIONS = [
     # CodeDeploy
     _op("codedeploy", "get_application", W),
     _op("codedeploy", "get_deployment_group", C, W),
-    _op("codedeploy", "get_deployment", W),
+    _op("codedeploy", "get_deployment", C, W),
     _op("codedeploy", "list_deployments", C),
     _op("codedeploy", "list_applications", C, note="a read-only probe of the connection check"),
     _op("codedeploy", "batch_get_deployments", C),
@@ -128,7 +128,7 @@ OPERATIONS = [
     _op("elbv2", "delete_load_balancer", W),
     # ECR
     _op("ecr", "describe_repositories", C, W, note="also a read-only probe of the connection check"),
-    _op("ecr", "describe_images", C, W),
+    _op("ecr", "describe_images", C, W, S),
     _op("ecr", "create_repository", W, extra=("ecr:TagResource",)),
     _op("ecr", "delete_repository", W),
     _op("ecr", "put_image", S, note="the sandbox page's sample image push"),

@@ -1,6 +1,11 @@
-"""Strict readers of settings from the environment: a bad value stops start-up with a clear message."""
+"""Strict readers of settings from the environment: a bad value stops start-up with a clear message.
+
+Every setting X may instead come from a file named by X_FILE (Docker and Kubernetes secrets), as in
+healthchecks: SECRET_KEY_FILE=/run/secrets/secret_key. The file's trailing newline is not part of the value.
+"""
 
 import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -10,6 +15,14 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 def _raw(name):
     value = os.environ.get(name)
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        if value is not None:
+            raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both.")
+        try:
+            value = Path(path).read_text().rstrip("\r\n")
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE names a file that cannot be read: {exc}") from None
     return None if value is None else value.strip()
 
 

@@ -19,9 +19,6 @@ ROLES_CHANGED = "user.roles_changed"
 # The connection check on the overview
 CONNECTION_CHECK = "aws.connection_check"
 
-# The sandbox page: a sample image pushed to start a release
-SANDBOX_IMAGE_PUSH = "sandbox.image_push"
-
 # The setup wizard (scope: the setup's name; params: step, created resources)
 SETUP_STEP = "setup.step"
 SETUP_TEARDOWN = "setup.teardown"
@@ -66,7 +63,6 @@ LABELS = {
     SIGN_IN_FAILED: "Failed sign-in",
     ROLES_CHANGED: "Roles changed",
     CONNECTION_CHECK: "Checked the AWS connection",
-    SANDBOX_IMAGE_PUSH: "Pushed a sample image",
     SETUP_STEP: "Setup step",
     SETUP_TEARDOWN: "Teardown",
     SETUP_DRIFT_CHECK: "Checked a setup for drift",

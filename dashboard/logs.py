@@ -2,15 +2,18 @@
 
 import logging
 
-# Tasks that beat runs every few seconds (every entry of its schedule) and the refreshes they queue; their
-# "received" / "succeeded" / "sending" lines are noise at INFO.
+from django.conf import settings
+
+# Tasks that beat runs every few seconds (every entry of its schedule, the optional apps' too) and the refreshes
+# they queue; their "received" / "succeeded" / "sending" lines are noise at INFO.
 ROUTINE_TASKS = frozenset(
     {
         "releases.tasks.poll_due",
         "releases.tasks.probe_idle",
         "releases.tasks.refresh",
         "dashboard.tasks.record_heartbeat",
-        "provisioning.tasks.sweep",
+        "dashboard.tasks.sweep_jobs",
+        *(entry["task"] for entry in settings.OPTIONAL_BEAT_SCHEDULE.values()),
     }
 )
 

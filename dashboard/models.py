@@ -1,14 +1,35 @@
+import uuid
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from .audit import AuditEvent  # noqa: F401  (the audit log is part of this app)
+from . import aws, events, permissions
+from .audit import AuditEvent, record
+
+
+class LeaseLost(Exception):
+    """Another worker took this job over (ours was presumed dead): stop without writing anything more."""
 
 
 class Job(models.Model):
-    """A background job's row: the truth about it, which pages read (never the broker)."""
+    """A piece of background work: its row is the truth about it, which pages read (never the broker).
 
-    PENDING, RUNNING, SUCCEEDED, FAILED = "pending", "running", "succeeded", "failed"
-    STATUSES = [(s, s.title()) for s in (PENDING, RUNNING, SUCCEEDED, FAILED)]
+    Every kind of job follows one shape. A worker claims the row with a conditional update that gives it a lease,
+    renews the lease as it goes (`heartbeat`), and concludes it one way (`conclude`: succeeded, or failed with
+    AWS's error). A row whose lease ran out, or whose task never arrived, is found by the sweeper
+    (`dashboard.jobs.sweep`), which re-queues it (`TASK`, at most `MAX_ATTEMPTS` starts) or times it out.
+    The job carries the AWS connection it must use (`region`, `profile`).
+    """
+
+    PENDING, RUNNING, SUCCEEDED, FAILED, TIMED_OUT = "pending", "running", "succeeded", "failed", "timed_out"
+    STATUSES = [(PENDING, "Pending"), (RUNNING, "Running"), (SUCCEEDED, "Succeeded"), (FAILED, "Failed")]
+    STATUSES += [(TIMED_OUT, "Timed out")]
+    TASK = ""  # the Celery task that runs it, by name (the sweeper re-queues it)
+    MAX_ATTEMPTS = 3
 
     status = models.CharField(max_length=16, choices=STATUSES, default=PENDING)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -17,48 +38,167 @@ class Job(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=128, blank=True)
     error_message = models.TextField(blank=True)
+    region = models.CharField(max_length=32, blank=True, help_text="The AWS region the job works in.")
+    profile = models.CharField(max_length=64, blank=True, help_text="The AWS profile; blank: the default chain.")
+    attempts = models.PositiveIntegerField(default=0, help_text="Starts: the first, retries, and takeovers.")
+    lease_owner = models.CharField(max_length=255, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         abstract = True
 
+    @classmethod
+    def lease_seconds(cls):
+        return settings.JOB_LEASE_SECONDS
+
+    @classmethod
+    def open_statuses(cls):
+        return (cls.PENDING, cls.RUNNING)
+
     @property
     def is_finished(self):
-        return self.status in (self.SUCCEEDED, self.FAILED)
+        return self.status not in self.open_statuses()
 
-    def claim(self):
-        """Move pending → running; False when another worker already has it (or it is done)."""
-        from django.utils import timezone
+    @property
+    def has_failed(self):
+        """Ended without doing its work: AWS's error (error_code, error_message) or a time-out says why."""
+        return self.is_finished and self.status != self.SUCCEEDED
 
+    def connection(self):
+        return aws.Connection(self.region or settings.AWS_REGION, self.profile, settings.AWS_ENDPOINT_URL)
+
+    def _lease(self, now):
+        return now + timedelta(seconds=self.lease_seconds())
+
+    def claimable(self, now):
+        """Rows a worker may take: pending, or running on a lease that ran out (its worker died)."""
+        return Q(status=self.PENDING) | Q(status=self.RUNNING, lease_expires_at__lt=now)
+
+    def claim(self, owner=None, **fields):
+        """Take the job with a lease; False when another worker has it or it has finished."""
+        now = timezone.now()
+        self.lease_owner = owner or uuid.uuid4().hex
         claimed = (
             type(self)
-            .objects.filter(pk=self.pk, status=self.PENDING)
-            .update(status=self.RUNNING, started_at=timezone.now())
+            .objects.filter(self.claimable(now), pk=self.pk)
+            .update(
+                status=self.RUNNING,
+                lease_owner=self.lease_owner,
+                lease_expires_at=self._lease(now),
+                attempts=self.attempts_after_claim(),
+                started_at=Coalesce("started_at", now),
+                **fields,
+            )
         )
-        if claimed:
-            self.refresh_from_db()
+        self.refresh_from_db()
         return bool(claimed)
 
-    def finish(self, error=None, **fields):
-        from django.utils import timezone
+    def attempts_after_claim(self):
+        return F("attempts") + 1
 
-        self.status = self.FAILED if error else self.SUCCEEDED
-        self.finished_at = timezone.now()
-        if error:
-            self.error_code, self.error_message = error.code, error.message
+    def _write(self, **fields):
+        """Save fields while we hold the lease, renewing it."""
+        fields.setdefault("lease_expires_at", self._lease(timezone.now()))
+        held = type(self).objects.filter(pk=self.pk, lease_owner=self.lease_owner, status=self.RUNNING)
+        if not held.update(**fields):
+            raise LeaseLost(f"{self._meta.model_name} {self.pk} was taken over")
         for name, value in fields.items():
             setattr(self, name, value)
-        self.save()
+
+    def heartbeat(self):
+        self._write()
+
+    def save_while_held(self, **fields):
+        """Save what the job has found so far (kept if it then fails), renewing the lease."""
+        self._write(**fields)
+
+    def conclude(self, error=None, *, status=None, **fields):
+        """Finish the job we hold: succeeded, or failed with AWS's error (`error` is an aws.AwsError)."""
+        values = {
+            "status": status or (self.FAILED if error else self.SUCCEEDED),
+            "finished_at": timezone.now(),
+            "error_code": error.code if error else "",
+            "error_message": error.message if error else "",
+            "lease_expires_at": None,
+        }
+        self._write(**{**values, **fields})
+
+    # The sweeper's side -----------------------------------------------------------------------------------
+
+    @classmethod
+    def stalled(cls, now):
+        """Jobs no worker is on: a lease that ran out, or a start that never came."""
+        late = now - timedelta(seconds=cls.lease_seconds())
+        return cls.objects.filter(
+            Q(status=cls.RUNNING, lease_expires_at__lt=now) | Q(status=cls.PENDING, created_at__lt=late)
+        )
+
+    def task_options(self):
+        """Options for queueing its task: the jobs' own queue when one is set."""
+        return {"queue": settings.JOBS_QUEUE} if settings.JOBS_QUEUE else {}
+
+    def task_for_stalled(self):
+        return self.TASK
+
+    AUDIT_EVENT = ""  # the audit action of its "requested" row; its outcome row follows it
+    AUDIT_TYPE = ""  # the audit target type; the model's name when blank
+
+    def outcome_params(self):
+        return {}
+
+    def outcome_scope(self):
+        return ""
+
+    def record_outcome(self, error):
+        """The audit row that says how the job ended (called in the transaction that ends it), following its
+        "requested" row; nothing for kinds that are not audited."""
+        if not self.AUDIT_EVENT:
+            return
+        target_type = self.AUDIT_TYPE or self._meta.model_name
+        requested = AuditEvent.objects.filter(
+            action=self.AUDIT_EVENT, target_type=target_type, target_id=str(self.pk), outcome=AuditEvent.REQUESTED
+        ).first()
+        record(
+            self.AUDIT_EVENT,
+            outcome=AuditEvent.FAILED if error else AuditEvent.SUCCEEDED,
+            user=self.requested_by,
+            target_type=target_type,
+            target_id=self.pk,
+            scope=self.outcome_scope(),
+            error=error,
+            params=self.outcome_params(),
+            follows=requested,
+        )
+
+    def time_out(self, message):
+        """Give up on a job nobody could finish; False when it finished meanwhile."""
+        finished = (
+            type(self)
+            .objects.filter(pk=self.pk, status__in=self.open_statuses(), lease_expires_at=self.lease_expires_at)
+            .update(
+                status=self.TIMED_OUT,
+                finished_at=timezone.now(),
+                error_code="TimedOut",
+                error_message=message,
+                lease_owner="",
+                lease_expires_at=None,
+            )
+        )
+        if finished:
+            self.refresh_from_db()
+        return bool(finished)
 
 
 class ConnectionCheck(Job):
     """Who the dashboard is signed in to AWS as (STS get_caller_identity), and which of the IAM actions the
     console and the wizard need it lacks (`dashboard.permissions`), run by a worker."""
 
-    region = models.CharField(max_length=32, blank=True)
+    TASK = "dashboard.tasks.check_connection"
+    AUDIT_EVENT = events.CONNECTION_CHECK
+
     endpoint_url = models.CharField(max_length=255, blank=True)
     account = models.CharField(max_length=32, blank=True)
     arn = models.CharField(max_length=2048, blank=True)
-    is_sandbox = models.BooleanField(default=False, help_text="The endpoint is the local sandbox AWS.")
     permissions = models.JSONField(null=True, blank=True, help_text="The permissions pre-flight's report.")
 
     class Meta:
@@ -68,18 +208,20 @@ class ConnectionCheck(Job):
     def __str__(self):
         return f"Connection check {self.pk} ({self.status})"
 
+    def outcome_params(self):
+        params = {"account": self.account, "arn": self.arn}
+        if self.permissions is not None:
+            params["denied_actions"] = self.denied_count
+        return params
+
     @property
     def denied_count(self):
-        from .permissions import denied_count
-
-        return denied_count(self.permissions) if self.permissions else 0
+        return permissions.denied_count(self.permissions) if self.permissions else 0
 
     @property
     def denied_by_part(self):
         """[(part, denied actions, the policy JSON that would allow them)] for the parts with any denied."""
-        from .permissions import denied_by_part
-
-        return denied_by_part(self.permissions) if self.permissions else []
+        return permissions.denied_by_part(self.permissions) if self.permissions else []
 
 
 class WorkerHeartbeat(models.Model):
@@ -89,21 +231,6 @@ class WorkerHeartbeat(models.Model):
     seen_at = models.DateTimeField()
     hostname = models.CharField(max_length=255, blank=True)
     endpoint_url = models.CharField(max_length=255, blank=True, help_text="The AWS endpoint the worker uses.")
-    sandbox = models.JSONField(null=True, blank=True, help_text="The sandbox's health, when the endpoint is one.")
 
     def __str__(self):
         return f"{self.name} seen at {self.seen_at:%Y-%m-%d %H:%M:%S}"
-
-
-class ImagePush(Job):
-    """A sample image pushed to a repository of the sandbox AWS, to start a release without a terminal."""
-
-    repository = models.CharField(max_length=256)
-    tag = models.CharField(max_length=300, default="latest")
-    digest = models.CharField(max_length=100, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return f"Push to {self.repository}:{self.tag} ({self.status})"

@@ -59,7 +59,7 @@ def _context(service):
     return (("iam:PassedToService", service),)
 
 
-def simulate(source_arn, account, partition="aws"):
+def simulate(source_arn, account, partition="aws", connection=None):
     """{part: sorted denied actions} and the number of actions asked about."""
     denied = {part: set() for part in PARTS}
     asked = set()
@@ -72,6 +72,7 @@ def simulate(source_arn, account, partition="aws"):
                 "iam",
                 "simulate_principal_policy",
                 "EvaluationResults",
+                connection,
                 PolicySourceArn=source_arn,
                 ActionNames=names[start : start + CHUNK],
                 ResourceArns=[resource],
@@ -88,12 +89,12 @@ def _entry(key, value):
     return {"ContextKeyName": key, "ContextKeyValues": [value], "ContextKeyType": "string"}
 
 
-def probe():
+def probe(connection=None):
     """The fallback: a few cheap reads, each allowed, denied, or failing otherwise."""
     found = []
     for service, operation, params in PROBES:
         try:
-            aws.call(service, operation, **params)
+            aws.call(service, operation, connection, **params)
             found.append({"operation": f"{service}.{operation}", "outcome": "allowed"})
         except aws.AwsError as error:
             outcome = "denied" if error.code in DENIED_CODES else "error"
@@ -101,15 +102,16 @@ def probe():
     return found
 
 
-def preflight(identity):
-    """The report for the caller `identity` (sts get_caller_identity's answer). AWS errors other than "may
-    not or cannot simulate" are raised, for the caller to show and offer a retry."""
+def preflight(identity, connection=None):
+    """The report for the caller `identity` (sts get_caller_identity's answer), asked through `connection` (the
+    check's; None: the settings'). AWS errors other than "may not or cannot simulate" are raised, for the caller
+    to show and offer a retry."""
     arn, account = identity["Arn"], identity["Account"]
     partition = arn.split(":")[1] if arn.count(":") >= 5 else "aws"
     report = {"arn": arn, "account": account, "source_arn": policy_source(arn), "method": "simulation"}
     if report["source_arn"]:
         try:
-            denied, asked = simulate(report["source_arn"], account, partition)
+            denied, asked = simulate(report["source_arn"], account, partition, connection)
         except aws.AwsError as error:
             if error.code not in CANNOT_SIMULATE:
                 raise
@@ -118,7 +120,7 @@ def preflight(identity):
             report.update(denied=denied, asked=asked, snippets=snippets(denied, account, partition))
             return report
     report["method"] = "probes"
-    report["probes"] = probe()
+    report["probes"] = probe(connection)
     return report
 
 

@@ -9,8 +9,7 @@ from csp.constants import NONE, SELF
 from .env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))  # its folders are made where they are written
 
 
 def _secret_key():
@@ -20,6 +19,7 @@ def _secret_key():
         return key
     path = VAR_DIR / "secret_key"
     if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(50))
     return path.read_text().strip()
@@ -89,12 +89,20 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dashboard.roles.role_context",
-                "dashboard.sandbox_views.sandbox_context",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
     },
 ]
+
+# Optional: the sandbox console (sandbox_console/: the demo's page for the local sandbox AWS and its sample image
+# push), on with SANDBOX_CONSOLE=1, which `make demo` and the tests set; `make serve` and production leave it out.
+# It goes before provisioning because its `provision` command extends the product's with --sample-image.
+SANDBOX_CONSOLE = env_bool("SANDBOX_CONSOLE", False)
+OPTIONAL_BEAT_SCHEDULE = {}  # beat tasks of the optional apps (dashboard/celery.py adds them)
+if SANDBOX_CONSOLE:
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("provisioning"), "sandbox_console")
+    OPTIONAL_BEAT_SCHEDULE["sandbox-health"] = {"task": "sandbox_console.tasks.record_health", "schedule": 15.0}
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -131,7 +139,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -158,8 +165,7 @@ REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss"))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
 else:
-    _broker_dir = VAR_DIR / "broker"
-    (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
+    _broker_dir = VAR_DIR / "broker"  # dashboard/broker.py makes its folders
     CELERY_BROKER_URL = "filesystem://localhost//"  # a host named, or kombu warns at every start
     CELERY_BROKER_TRANSPORT = "dashboard.broker:Transport"  # kombu's filesystem one, each message written whole
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -193,9 +199,14 @@ AWS_MAX_ATTEMPTS = env_int("AWS_MAX_ATTEMPTS", 5, minimum=1, maximum=20)
 # Background work: how often the wizard looks again while it waits, how long a worker holds a step before
 # another may take it over, an optional queue for wizard tasks, and how often releases are refreshed.
 PROVISIONING_POLL_SECONDS = env_float("PROVISIONING_POLL_SECONDS", 5.0, minimum=0.1)
-PROVISIONING_LEASE_SECONDS = env_int("PROVISIONING_LEASE_SECONDS", 120, minimum=10)
+PROVISIONING_LEASE_SECONDS = env_int("PROVISIONING_LEASE_SECONDS", 120, minimum=1)
+# Every other job (an action, a tracking request, a check): how long a worker may hold one without renewing it,
+# and how often beat's sweeper looks for jobs whose worker died.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 90, minimum=1)
+JOBS_SWEEP_SECONDS = env_float("JOBS_SWEEP_SECONDS", 10.0, minimum=0.5)
+JOBS_QUEUE = env_str("JOBS_QUEUE")  # blank: Celery's default queue
 PROVISIONING_QUEUE = env_str("PROVISIONING_QUEUE")
-# Live updates (see releases/polling.py and bench/live_lag.py): a target is refreshed from AWS every ACTIVE seconds
+# Live updates (releases/worker/polling.py, bench/live_lag.py): a target is refreshed from AWS every ACTIVE seconds
 # while a release moves, every IDLE seconds otherwise, and an idle one is probed with one cheap call every
 # PROBE seconds so that a new release shows within seconds; pages ask the database every PAGE (PAGE_IDLE) seconds.
 RELEASES_ACTIVE_POLL_SECONDS = env_float("RELEASES_ACTIVE_POLL_SECONDS", 1.0, minimum=0.5)
@@ -203,6 +214,9 @@ RELEASES_IDLE_POLL_SECONDS = env_float("RELEASES_IDLE_POLL_SECONDS", 60.0, minim
 RELEASES_IDLE_PROBE_SECONDS = env_float("RELEASES_IDLE_PROBE_SECONDS", 3.0, minimum=1)
 RELEASES_PAGE_POLL_SECONDS = env_float("RELEASES_PAGE_POLL_SECONDS", 1.0, minimum=0.5)
 RELEASES_PAGE_IDLE_POLL_SECONDS = env_float("RELEASES_PAGE_IDLE_POLL_SECONDS", 2.0, minimum=1)
+RELEASES_SUMMARY_POLL_SECONDS = env_float("RELEASES_SUMMARY_POLL_SECONDS", 5.0, minimum=1)  # the targets' table
+# How often a page asks about an unfinished job it shows (a wizard step, an action, a check), from the database.
+JOB_POLL_SECONDS = env_float("JOB_POLL_SECONDS", 1.0, minimum=0.5)
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import history, sandbox_views, views
+from . import extensions, history, views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
@@ -18,7 +18,6 @@ urlpatterns = [
     path("history/export.jsonl", history.history_export, {"fmt": "jsonl"}, name="history-export-jsonl"),
     path("history/releases/<path:scope>/<str:execution_id>/", history.release_timeline, name="release-timeline"),
     path("insights/", history.insights_page, name="insights"),
-    path("sandbox/", sandbox_views.sandbox_page, name="sandbox"),
-    path("sandbox/pushes/<int:pk>/", sandbox_views.image_push_detail, name="image-push-detail"),
     path("admin/", admin.site.urls),
 ]
+urlpatterns += [path(prefix, include(urlconf)) for prefix, urlconf in extensions.app_urls()]

@@ -9,7 +9,6 @@ from . import events
 from .jobs import job_fragment, start_job
 from .models import ConnectionCheck, WorkerHeartbeat
 from .roles import OPERATOR, VIEWER, role_required
-from .tasks import check_connection
 
 HEARTBEAT_STALE_AFTER = timedelta(seconds=60)
 
@@ -35,7 +34,6 @@ def connection_check_create(request):
     check = start_job(
         request,
         ConnectionCheck,
-        check_connection,
         events.CONNECTION_CHECK,
         region=settings.AWS_REGION,
         endpoint_url=settings.AWS_ENDPOINT_URL,

@@ -1,21 +1,16 @@
 """A setup (one run of the tutorial), the runs of its steps, and the inventory of what they made or found."""
 
-import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, When
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import aws
-from dashboard.models import Job
-
-
-def lease_seconds():
-    return settings.PROVISIONING_LEASE_SECONDS
+from dashboard import aws, events
+from dashboard.models import Job, LeaseLost  # noqa: F401 (provisioning.models.LeaseLost)
 
 
 class Setup(models.Model):
@@ -27,7 +22,9 @@ class Setup(models.Model):
     region = models.CharField(max_length=32)
     profile = models.CharField(max_length=64, blank=True, help_text="An AWS profile; blank: the default chain.")
     config = models.JSONField(default=dict, blank=True, help_text="Every form value, by field name.")
-    outputs = models.JSONField(default=dict, blank=True, help_text="What the steps found or made, by key.")
+    step_outputs = models.JSONField(
+        default=dict, blank=True, help_text="What each step found or made: step key → {output key: value}."
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -43,10 +40,6 @@ class Setup(models.Model):
     def connection(self):
         return aws.Connection(self.region, self.profile, settings.AWS_ENDPOINT_URL)
 
-    @property
-    def is_sandbox(self):
-        return bool(self.outputs.get("is_sandbox"))
-
     def active_run(self):
         return self.runs.filter(status__in=StepRun.ACTIVE).first()
 
@@ -58,34 +51,71 @@ class Setup(models.Model):
             runs = runs.filter(pk__gt=torn_down.pk)
         return {run.step: run for run in runs}
 
-    def save_outputs(self, **values):
-        self.outputs.update(values)
-        Setup.objects.filter(pk=self.pk).update(outputs=self.outputs)
+    @property
+    def outputs(self):
+        """Every step's outputs by key, read-only (each key has one owner step, so they never collide)."""
+        return Outputs(self.step_outputs)
+
+    def output(self, key, default=None):
+        return self.outputs.get(key, default)
+
+    def save_outputs(self, step, owners, **values):
+        """Keep what `step` found or made; only the keys its declaration lists. `owners` maps each output key to
+        the one step that declares it (provisioning.worker.steps.OWNER_OF_OUTPUT)."""
+        for key in values:
+            if owners.get(key) != step:
+                owner = owners.get(key)
+                whose = f"it belongs to step {owner}" if owner else "no step declares it"
+                raise UndeclaredOutput(f"Step {step} cannot write output {key!r}: {whose}.")
+        self.step_outputs.setdefault(step, {}).update(values)
+        Setup.objects.filter(pk=self.pk).update(step_outputs=self.step_outputs)
 
 
-class LeaseLost(Exception):
-    """Another worker took this run over (ours was presumed dead): stop without writing anything more."""
+class UndeclaredOutput(Exception):
+    """A step wrote an output its declaration does not list: a bug, never an AWS answer."""
+
+
+class Outputs(Mapping):
+    """A live, read-only view of a setup's outputs by key across its steps: outputs["vpc_id"]."""
+
+    def __init__(self, by_step):
+        self._by_step = by_step
+
+    def __getitem__(self, key):
+        for values in self._by_step.values():
+            if key in values:
+                return values[key]
+        raise KeyError(key)
+
+    def __iter__(self):
+        return (key for values in self._by_step.values() for key in values)
+
+    def __len__(self):
+        return sum(len(values) for values in self._by_step.values())
 
 
 class StepRun(Job):
     """One run of a step (or of the teardown), with its checklist of sub-actions.
 
     A worker holds a lease on a running row and renews it as it goes; a row whose lease ran out is
-    claimed again by the sweeper's re-enqueued task, which skips the sub-actions already done.
+    claimed again by the sweeper's re-enqueued task, which skips the sub-actions already done. A run that
+    waits for AWS (a service to become stable) gives its lease up and is claimed again when it wakes.
     """
 
     WAITING = "waiting"
     STATUSES = [*Job.STATUSES, (WAITING, "Waiting")]
     ACTIVE = (Job.PENDING, Job.RUNNING, WAITING)
     TEARDOWN = "teardown"
+    # The wizard's steps in the tutorial's order (provisioning.worker.steps checks its registry against this); teardown
+    # deletes in the reverse order.
+    STEP_KEYS = ("connect", "repository", "taskdef", "loadbalancer", "service", "codedeploy", "pipeline", "verify")
+    TASK = "provisioning.tasks.run_step"
+    MAX_ATTEMPTS = 10  # steps resume where they stopped: a takeover is cheap
 
     status = models.CharField(max_length=16, choices=STATUSES, default=Job.PENDING)
     setup = models.ForeignKey(Setup, on_delete=models.CASCADE, related_name="runs")
     step = models.CharField(max_length=16, help_text="A step's key, or 'teardown'.")
     actions = models.JSONField(default=list, blank=True, help_text="The checklist: key, label, status, detail.")
-    attempts = models.PositiveIntegerField(default=0, help_text="Starts: the first, retries, and takeovers.")
-    lease_owner = models.CharField(max_length=255, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     wake_at = models.DateTimeField(null=True, blank=True, help_text="When a waiting run looks again.")
     waiting_since = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True, help_text="What a waiting run waits for.")
@@ -102,6 +132,17 @@ class StepRun(Job):
     def __str__(self):
         return f"{self.setup.name} {self.step} ({self.status})"
 
+    @classmethod
+    def lease_seconds(cls):
+        return settings.PROVISIONING_LEASE_SECONDS
+
+    @classmethod
+    def open_statuses(cls):
+        return cls.ACTIVE
+
+    def task_options(self):
+        return {"queue": settings.PROVISIONING_QUEUE} if settings.PROVISIONING_QUEUE else {}
+
     @property
     def is_teardown(self):
         return self.step == self.TEARDOWN
@@ -117,38 +158,21 @@ class StepRun(Job):
     def action(self, key):
         return next(a for a in self.actions if a["key"] == key)
 
-    # The lease --------------------------------------------------------------------------------------------
+    # The lease, beyond Job's: a waiting run is claimable once it is due -------------------------------------
+
+    def claimable(self, now):
+        return super().claimable(now) | Q(status=self.WAITING, wake_at__lte=now)
+
+    def attempts_after_claim(self):
+        return Case(When(status=self.WAITING, then=F("attempts")), default=F("attempts") + 1)
 
     def claim(self, owner=None):
-        """Take the run: pending, waiting and due, or running with a lease that ran out. False if not ours."""
-        now = timezone.now()
-        owner = owner or uuid.uuid4().hex
-        claimable = (
-            Q(status=self.PENDING)
-            | Q(status=self.WAITING, wake_at__lte=now)
-            | Q(status=self.RUNNING, lease_expires_at__lt=now)
-        )
-        claimed = StepRun.objects.filter(claimable, pk=self.pk).update(
-            status=self.RUNNING,
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=lease_seconds()),
-            attempts=Case(When(status=self.WAITING, then=F("attempts")), default=F("attempts") + 1),
-            started_at=Coalesce("started_at", now),
-            wake_at=None,
-        )
-        self.refresh_from_db()
-        return bool(claimed)
+        return super().claim(owner, wake_at=None)
 
-    def _write(self, **fields):
-        """Save fields while we hold the lease, renewing it."""
-        fields.setdefault("lease_expires_at", timezone.now() + timedelta(seconds=lease_seconds()))
-        if not StepRun.objects.filter(pk=self.pk, lease_owner=self.lease_owner, status=self.RUNNING).update(**fields):
-            raise LeaseLost(f"run {self.pk} was taken over")
-        for name, value in fields.items():
-            setattr(self, name, value)
-
-    def heartbeat(self):
-        self._write()
+    @classmethod
+    def stalled(cls, now):
+        late = now - timedelta(seconds=cls.lease_seconds())
+        return super().stalled(now) | cls.objects.filter(status=cls.WAITING, wake_at__lt=late)
 
     def set_action(self, key, **changes):
         self.action(key).update(changes)
@@ -174,21 +198,12 @@ class StepRun(Job):
         )
 
     def conclude(self, error=None):
-        status = self.FAILED if error else self.SUCCEEDED
-        self._write(
-            status=status,
-            actions=self.actions,
-            finished_at=timezone.now(),
-            error_code=error.code if error else "",
-            error_message=error.message if error else "",
-            message="",
-            lease_expires_at=None,
-        )
+        super().conclude(error, actions=self.actions, message="")
 
     def retry(self):
-        """Failed → pending, keeping the sub-actions already done. False if it had not failed."""
-        retried = StepRun.objects.filter(pk=self.pk, status=self.FAILED).update(
-            status=self.PENDING, error_code="", error_message="", finished_at=None, waiting_since=None
+        """Failed or timed out → pending, keeping the sub-actions already done. False if it had not ended so."""
+        retried = StepRun.objects.filter(pk=self.pk, status__in=(self.FAILED, self.TIMED_OUT)).update(
+            status=self.PENDING, error_code="", error_message="", finished_at=None, waiting_since=None, attempts=0
         )
         self.refresh_from_db()
         return bool(retried)
@@ -222,6 +237,10 @@ class Resource(models.Model):
 class DriftCheck(Job):
     """A worker's comparison of what AWS has now with what the setup says, for the fields the wizard owns."""
 
+    TASK = "provisioning.tasks.check_drift"
+    AUDIT_EVENT = events.SETUP_DRIFT_CHECK
+    AUDIT_TYPE = "drift_check"
+
     setup = models.ForeignKey(Setup, on_delete=models.CASCADE, related_name="drift_checks")
     findings = models.JSONField(
         default=list, blank=True, help_text="Per resource: kind, name, step, state, and the changes found."
@@ -232,6 +251,12 @@ class DriftCheck(Job):
 
     def __str__(self):
         return f"drift check of {self.setup.name} ({self.status})"
+
+    def outcome_scope(self):
+        return self.setup.name
+
+    def outcome_params(self):
+        return {"drifted": [f"{f['kind']} {f['name']}" for f in self.drifted]}
 
     @property
     def drifted(self):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from provisioning.web import views
 
 urlpatterns = [
     path("", views.index, name="setup"),
@@ -9,7 +9,6 @@ urlpatterns = [
     path("runs/<int:pk>/retry/", views.run_retry, name="setup-run-retry"),
     path("<slug:name>/", views.detail, name="setup-detail"),
     path("<slug:name>/steps/<slug:step>/", views.step, name="setup-step"),
-    path("<slug:name>/sample-image/", views.sample_image, name="setup-sample-image"),
     path("<slug:name>/files/<str:filename>", views.source_file, name="setup-file"),
     path("<slug:name>/inventory/", views.inventory, name="setup-inventory"),
     path("<slug:name>/teardown/", views.teardown, name="setup-teardown"),

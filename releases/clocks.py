@@ -18,15 +18,17 @@ from dashboard import aws
 
 
 class OffsetMeter:
-    """Calls AWS like `aws.call` and narrows down `offset`: AWS's clock minus the dashboard's, in seconds."""
+    """Calls AWS like `aws.call`, through one connection (a target's), and narrows down `offset`: AWS's clock
+    minus the dashboard's, in seconds."""
 
-    def __init__(self):
+    def __init__(self, connection):
+        self.connection = connection
         self.low, self.high = float("-inf"), float("inf")
         self.last = None  # the middle of the last answer's bounds, should the bounds contradict each other
 
     def call(self, service, operation, **params):
         sent = time.time()
-        answer = aws.call(service, operation, **params)
+        answer = aws.call(service, operation, self.connection, **params)
         self.observe(answer.date, sent, time.time())
         return answer
 

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from provisioning.models import Setup
+from provisioning.worker import steps
+
 # AWS error code -> (what it is, the target's field naming it, the setup wizard's step that creates it)
 GONE_CODES = {
     "PipelineNotFoundException": ("pipeline", "pipeline_name", "pipeline"),
@@ -52,8 +55,6 @@ def describe(target):
     """The target's gone state for the pages, or None while AWS still has everything it tracks."""
     if not target.gone_since:
         return None
-    from provisioning import steps
-    from provisioning.models import Setup
 
     what, field, step_key = GONE_CODES.get(target.gone_code, ("resource", "pipeline_name", "pipeline"))
     setup = Setup.objects.filter(config__pipeline=target.pipeline_name).order_by("-created_at").first()

@@ -1,5 +1,6 @@
 """Tracked release targets, what the pollers saw of them, and the operator actions taken on them."""
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -8,7 +9,10 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboard import aws
+from dashboard.audit import AuditEvent, record
 from dashboard.models import Job
+from releases import action_kinds as kinds
 
 
 class ReleaseTarget(models.Model):
@@ -16,7 +20,8 @@ class ReleaseTarget(models.Model):
 
     name = models.CharField(max_length=100, unique=True, help_text="The pipeline's name; the audit scope.")
     pipeline_name = models.CharField(max_length=100, unique=True)
-    region = models.CharField(max_length=32)
+    region = models.CharField(max_length=32, help_text="The AWS region of the pipeline and all it uses.")
+    profile = models.CharField(max_length=64, blank=True, help_text="The AWS profile; blank: the default chain.")
     application_name = models.CharField(max_length=100, blank=True)
     deployment_group_name = models.CharField(max_length=100, blank=True)
     deploy_stage = models.CharField(max_length=100, blank=True)
@@ -66,14 +71,9 @@ class ReleaseTarget(models.Model):
     def get_absolute_url(self):
         return reverse("release-target", args=[self.pk])
 
-    @property
-    def gone(self):
-        """What is gone from AWS and the way back (releases/gone.py), or None; read once per instance."""
-        if "_gone" not in self.__dict__:
-            from .gone import describe
-
-            self.__dict__["_gone"] = describe(self)
-        return self.__dict__["_gone"]
+    def connection(self):
+        """The AWS connection every call about this target uses: its own region and profile."""
+        return aws.Connection(self.region or settings.AWS_REGION, self.profile, settings.AWS_ENDPOINT_URL)
 
     @property
     def failed_checks(self):
@@ -123,7 +123,6 @@ class ReleaseTarget(models.Model):
 
     def refresh_from_db(self, *args, **kwargs):
         self.__dict__.pop("_latest_cache", None)
-        self.__dict__.pop("_gone", None)
         super().refresh_from_db(*args, **kwargs)
 
 
@@ -171,11 +170,24 @@ class Execution(models.Model):
 class Deployment(models.Model):
     """A CodeDeploy deployment of the target's deployment group, with its ECS target as last seen."""
 
-    ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
+    NOT_STARTED = ("Created", "Queued")
+    ACTIVE = (*NOT_STARTED, "InProgress", "Baking", "Ready")
     FINISHED = ("Succeeded", "Failed", "Stopped")
     # CodePipeline's CodeDeployToECS action gives up after five days (CodePipeline quotas); the deployment may
     # carry on without the pipeline.
     DEPLOY_ACTION_TIMEOUT = timedelta(days=5)
+    # CodeDeploy's ECS lifecycle events, in the order they run (AppSpec "hooks" section, ECS deployments).
+    LIFECYCLE_EVENTS = (
+        "BeforeInstall",
+        "Install",
+        "AfterInstall",
+        "AllowTestTraffic",
+        "AfterAllowTestTraffic",
+        "BeforeAllowTraffic",
+        "AllowTraffic",
+        "AfterAllowTraffic",
+    )
+    RECENT_WITH_DETAILS = 5  # the newest deployments whose details (task sets, lifecycle) a refresh may still need
 
     target = models.ForeignKey(ReleaseTarget, on_delete=models.CASCADE, related_name="deployments")
     deployment_id = models.CharField(max_length=64)
@@ -259,50 +271,41 @@ class Deployment(models.Model):
         return self.created_at + self.DEPLOY_ACTION_TIMEOUT
 
 
-class OperatorAction(models.Model):
-    """One operator action on a target: requested → sent → confirmed | rejected | failed.
+class OperatorAction(Job):
+    """One operator action on a target, a job like any other: requested → sent → confirmed | rejected | failed.
 
     At most one open (requested or sent) action per target and kind, by a partial unique index, so a
-    double click, a reload or two operators at once make one row and one AWS call.
+    double click, a reload or two operators at once make one row and one AWS call. The worker that moves the row
+    to sent holds a lease while it calls AWS; a sent row whose lease ran out (its worker died mid-call) is not sent
+    again blindly: the sweeper has it reconciled from what AWS shows (`releases.action_sending.reconcile`).
     """
 
-    RELEASE_CHANGE = "release_change"
-    STOP_EXECUTION = "stop_execution"
-    RETRY_STAGE = "retry_stage"
-    REROUTE = "reroute"
-    ROLLBACK = "rollback"
-    TERMINATE_ORIGINAL = "terminate_original"
-    REDEPLOY_PREVIOUS = "redeploy_previous"
-    KINDS = [
-        (RELEASE_CHANGE, "Release change"),
-        (STOP_EXECUTION, "Stop execution"),
-        (RETRY_STAGE, "Retry stage"),
-        (REROUTE, "Reroute traffic"),
-        (ROLLBACK, "Stop and roll back"),
-        (TERMINATE_ORIGINAL, "Terminate original task set"),
-        (REDEPLOY_PREVIOUS, "Redeploy previous revision"),
-    ]
-    REQUESTED, SENT, CONFIRMED, REJECTED, FAILED = "requested", "sent", "confirmed", "rejected", "failed"
-    STATUSES = [(s, s.title()) for s in (REQUESTED, SENT, CONFIRMED, REJECTED, FAILED)]
+    RELEASE_CHANGE, STOP_EXECUTION, RETRY_STAGE = kinds.RELEASE_CHANGE, kinds.STOP_EXECUTION, kinds.RETRY_STAGE
+    REROUTE, ROLLBACK, TERMINATE_ORIGINAL = kinds.REROUTE, kinds.ROLLBACK, kinds.TERMINATE_ORIGINAL
+    REDEPLOY_PREVIOUS = kinds.REDEPLOY_PREVIOUS
+    KINDS = [(key, kind.label) for key, kind in kinds.KINDS.items()]
+    # Job's statuses under the names an operator reads: pending is requested, running is sent.
+    PENDING = REQUESTED = "requested"
+    RUNNING = SENT = "sent"
+    SUCCEEDED = CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    STATUSES = [(s, s.title()) for s in (REQUESTED, SENT, CONFIRMED, REJECTED, Job.FAILED)]
+    STATUSES += [(Job.TIMED_OUT, "Timed out")]
     OPEN = (REQUESTED, SENT)
+    TASK = "releases.tasks.send_action"
+    RECONCILE_TASK = "releases.tasks.reconcile_action"
 
     target = models.ForeignKey(ReleaseTarget, on_delete=models.CASCADE, related_name="actions")
     kind = models.CharField(max_length=32, choices=KINDS)
     status = models.CharField(max_length=16, choices=STATUSES, default=REQUESTED)
     params = models.JSONField(default=dict, blank=True)
     reason = models.TextField()
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    requested_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     request_id = models.CharField(max_length=128, blank=True)
-    error_code = models.CharField(max_length=128, blank=True)
-    error_message = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True)
     audit_event_id = models.BigIntegerField(null=True, blank=True, help_text="The 'requested' audit event.")
 
     class Meta:
-        ordering = ["-requested_at", "-id"]
+        ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["target", "kind"],
@@ -318,14 +321,46 @@ class OperatorAction(models.Model):
     def is_open(self):
         return self.status in self.OPEN
 
-    @property
-    def is_stale(self):
-        """An open action nobody has moved for a long time (its worker died): it no longer blocks others."""
-        return self.is_open and timezone.now() - self.requested_at > timedelta(minutes=10)
+    def claimable(self, now):
+        """Only a requested action is sent; a sent one is reconciled (`claim_for_reconcile`), never re-sent."""
+        return Q(status=self.REQUESTED)
+
+    def claim_sent(self, owner=None):
+        """Take a sent action whose worker's lease ran out, to find out from AWS whether it was applied."""
+        now = timezone.now()
+        self.lease_owner = owner or uuid.uuid4().hex
+        claimed = OperatorAction.objects.filter(pk=self.pk, status=self.SENT, lease_expires_at__lt=now).update(
+            lease_owner=self.lease_owner, lease_expires_at=self._lease(now), attempts=F("attempts") + 1
+        )
+        self.refresh_from_db()
+        return bool(claimed)
+
+    def task_for_stalled(self):
+        return self.RECONCILE_TASK if self.status == self.SENT else self.TASK
+
+    def record_outcome(self, error):
+        """The audit row that closes the action's `requested` row: AWS's request id, or how it failed."""
+        params = {"kind": self.kind, **self.params}
+        params.update({"status": self.status} if error else self.result)
+        record(
+            kinds.KINDS[self.kind].event,
+            outcome=AuditEvent.FAILED if error else AuditEvent.SUCCEEDED,
+            user=self.requested_by,
+            target_type="action",
+            target_id=self.pk,
+            scope=self.target.name,
+            reason=self.reason,
+            params=params,
+            request_id="" if error else self.request_id,
+            error=error,
+            follows=AuditEvent.objects.filter(pk=self.audit_event_id).first() if self.audit_event_id else None,
+        )
 
 
 class TrackRequest(Job):
     """A request to track a pipeline, run by a worker (web never calls AWS)."""
+
+    TASK = "releases.tasks.track"
 
     pipeline_name = models.CharField(max_length=100)
     target = models.ForeignKey(ReleaseTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -2,27 +2,15 @@
 
 from celery import shared_task
 
-from dashboard import aws
+from dashboard import jobs
+from releases.models import TrackRequest
+from releases.worker import action_sending, polling
+from releases.worker.track import run_track_request
 
-from . import actions, polling
-from .models import TrackRequest
 
-
-@shared_task(acks_late=True)
-def track(job_id):
-    from .services import TrackingError, track_pipeline
-
-    job = TrackRequest.objects.get(pk=job_id)
-    if not job.claim():
-        return
-    try:
-        target = track_pipeline(job.pipeline_name, user=job.requested_by)
-    except TrackingError as error:
-        job.finish(error=aws.AwsError("NotTrackable", str(error)))
-    except aws.AwsError as error:
-        job.finish(error=error)
-    else:
-        job.finish(target=target)
+@shared_task(bind=True, acks_late=True)
+def track(self, job_id):
+    jobs.run(TrackRequest, job_id, run_track_request, owner=jobs.owner_of(self))
 
 
 @shared_task(expires=5, ignore_result=True)
@@ -49,6 +37,11 @@ def probe(target_id):
     polling.probe(target_id)
 
 
-@shared_task(acks_late=True)
-def send_action(action_id):
-    actions.send(action_id)
+@shared_task(bind=True, acks_late=True)
+def send_action(self, action_id):
+    action_sending.send(action_id, owner=jobs.owner_of(self))
+
+
+@shared_task(bind=True, acks_late=True)
+def reconcile_action(self, action_id):
+    action_sending.reconcile(action_id, owner=jobs.owner_of(self))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import gone_views, views
+from releases.web import gone_views, views
 
 urlpatterns = [
     path("", views.index, name="releases"),

@@ -24,7 +24,7 @@ def service_model(name: str):
         return _session.get_service_model(name)
 
 
-class AwsError(Exception):
+class AwsErrorResponse(Exception):
     """An error AWS answers with: `code` is the exception name, e.g. DeploymentDoesNotExistException."""
 
     def __init__(self, code: str, message: str = "", status: int = 400):
@@ -55,13 +55,13 @@ class JsonApi:
             try:
                 params = wire.decode_body(req.protocol, req.body)
             except ValueError as exc:
-                raise AwsError("SerializationException", f"Could not parse the request body: {exc}") from exc
+                raise AwsErrorResponse("SerializationException", f"Could not parse the request body: {exc}") from exc
             if not isinstance(params, dict):
-                raise AwsError("SerializationException", "The request body must be an object")
+                raise AwsErrorResponse("SerializationException", "The request body must be an object")
             result = self.call(req.operation, params, req.region)
             body, headers = wire.encode_body(req.protocol, result or {})
             return wire.respond(start_response, 200, body, headers)
-        except AwsError as err:
+        except AwsErrorResponse as err:
             return wire.error_response(start_response, req, err.code, err.message, err.status)
         except Exception as exc:  # noqa: BLE001 - answer a JSON InternalFailure, never an HTML 500
             log.exception("emulated %s.%s failed", self.botocore_name, req.operation)
@@ -70,7 +70,7 @@ class JsonApi:
     def call(self, operation: str, params: dict, region: str) -> dict:
         method = getattr(self, snake(operation), None) if operation in self.model.operation_names else None
         if method is None:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "UnknownOperationException",
                 f"The sandbox does not emulate {self.model.metadata['serviceId']} operation {operation}",
             )
@@ -88,12 +88,12 @@ class JsonApi:
 
     # ---- validation --------------------------------------------------------------------------
 
-    def _required_error(self, op_model, member: str) -> AwsError:
+    def _required_error(self, op_model, member: str) -> AwsErrorResponse:
         name = member[0].upper() + member[1:] + "RequiredException"
         known = {e.name for e in op_model.error_shapes}
         if name in known:
-            return AwsError(name, f"{member} is required")
-        return AwsError(
+            return AwsErrorResponse(name, f"{member} is required")
+        return AwsErrorResponse(
             self.validation_error,
             f"1 validation error detected: Value null at '{member}' failed "
             "to satisfy constraint: Member must not be null",
@@ -119,7 +119,7 @@ class JsonApi:
             return None
         if kind == "structure":
             if not isinstance(value, dict):
-                raise AwsError("SerializationException", f"{where} must be an object")
+                raise AwsErrorResponse("SerializationException", f"{where} must be an object")
             out = {}
             for name in shape.required_members:
                 if value.get(name) is None:
@@ -132,18 +132,18 @@ class JsonApi:
             return out
         if kind == "list":
             if not isinstance(value, list):
-                raise AwsError("SerializationException", f"{where} must be a list")
+                raise AwsErrorResponse("SerializationException", f"{where} must be a list")
             return [self._check(op_model, shape.member, v, where) for v in value]
         if kind == "map":
             if not isinstance(value, dict):
-                raise AwsError("SerializationException", f"{where} must be a map")
+                raise AwsErrorResponse("SerializationException", f"{where} must be a map")
             return {k: self._check(op_model, shape.value, v, where) for k, v in value.items()}
         if kind == "string":
             if not isinstance(value, str):
-                raise AwsError("SerializationException", f"{where} must be a string")
+                raise AwsErrorResponse("SerializationException", f"{where} must be a string")
             enum = shape.enum
             if enum and value not in enum:
-                raise AwsError(
+                raise AwsErrorResponse(
                     self._invalid_error(op_model, path, shape),
                     f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy constraint: "
                     f"Member must satisfy enum value set: [{', '.join(enum)}]",
@@ -151,27 +151,27 @@ class JsonApi:
             return value
         if kind in ("integer", "long"):
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise AwsError("SerializationException", f"{where} must be a number")
+                raise AwsErrorResponse("SerializationException", f"{where} must be a number")
             return int(value)
         if kind in ("float", "double"):
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise AwsError("SerializationException", f"{where} must be a number")
+                raise AwsErrorResponse("SerializationException", f"{where} must be a number")
             return float(value)
         if kind == "boolean":
             if not isinstance(value, bool):
-                raise AwsError("SerializationException", f"{where} must be a boolean")
+                raise AwsErrorResponse("SerializationException", f"{where} must be a boolean")
             return value
         if kind == "blob":
             if isinstance(value, str):
                 try:
                     return base64.b64decode(value, validate=True)
                 except ValueError as exc:
-                    raise AwsError("SerializationException", f"{where} must be base64") from exc
+                    raise AwsErrorResponse("SerializationException", f"{where} must be base64") from exc
             return bytes(value)
         if kind == "timestamp":
             if isinstance(value, datetime):
                 return value
             if isinstance(value, int | float):
                 return datetime.fromtimestamp(value, UTC)
-            raise AwsError("SerializationException", f"{where} must be a timestamp")
+            raise AwsErrorResponse("SerializationException", f"{where} must be a timestamp")
         return value

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sandbox.api import AwsError, JsonApi
+from sandbox.api import AwsErrorResponse, JsonApi
 from sandbox.aws import ACCOUNT_ID
 
 NAME_RE = re.compile(r"^[\w.-]{1,100}$")
@@ -79,12 +79,12 @@ class Repository:
         """A branch name or commit id (default: the default branch's head) -> the commit."""
         if not specifier:
             if not self.default_branch:
-                raise AwsError("CommitDoesNotExistException", "The repository has no commits")
+                raise AwsErrorResponse("CommitDoesNotExistException", "The repository has no commits")
             specifier = self.default_branch
         commit_id = self.branches.get(specifier, specifier)
         matches = [c for cid, c in self.commits.items() if cid == commit_id or cid.startswith(commit_id)]
         if len(commit_id) < 7 or len(matches) != 1:
-            raise AwsError("CommitDoesNotExistException", f"Could not find commit for {specifier}")
+            raise AwsErrorResponse("CommitDoesNotExistException", f"Could not find commit for {specifier}")
         return matches[0]
 
 
@@ -108,7 +108,7 @@ def _user(name: str | None, email: str | None, when: datetime) -> dict:
 def _clean_path(path: str) -> str:
     path = path.strip().strip("/")
     if not path or ".." in path.split("/"):
-        raise AwsError("InvalidPathException", f"The path {path!r} is not valid")
+        raise AwsErrorResponse("InvalidPathException", f"The path {path!r} is not valid")
     return path
 
 
@@ -119,10 +119,10 @@ class CodeCommit(JsonApi):
     def _repo(rs, params) -> Repository:
         name = params["repositoryName"]
         if not NAME_RE.match(name):
-            raise AwsError("InvalidRepositoryNameException", f"{name} is not a valid repository name")
+            raise AwsErrorResponse("InvalidRepositoryNameException", f"{name} is not a valid repository name")
         repo = rs.codecommit.repositories.get(name)
         if repo is None:
-            raise AwsError("RepositoryDoesNotExistException", f"{name} does not exist")
+            raise AwsErrorResponse("RepositoryDoesNotExistException", f"{name} does not exist")
         return repo
 
     # ---- repositories ------------------------------------------------------------------------
@@ -130,9 +130,9 @@ class CodeCommit(JsonApi):
     def create_repository(self, rs, p):
         name = p["repositoryName"]
         if not NAME_RE.match(name) or name.endswith(".git"):
-            raise AwsError("InvalidRepositoryNameException", f"{name} is not a valid repository name")
+            raise AwsErrorResponse("InvalidRepositoryNameException", f"{name} is not a valid repository name")
         if name in rs.codecommit.repositories:
-            raise AwsError("RepositoryNameExistsException", f"Repository named {name} already exists")
+            raise AwsErrorResponse("RepositoryNameExistsException", f"Repository named {name} already exists")
         repo = Repository(name=name, region=rs.name, created=rs.now(), description=p.get("repositoryDescription", ""))
         repo.tags = dict(p.get("tags", {}))
         rs.codecommit.repositories[name] = repo
@@ -150,7 +150,9 @@ class CodeCommit(JsonApi):
 
     def delete_repository(self, rs, p):
         if not NAME_RE.match(p["repositoryName"]):
-            raise AwsError("InvalidRepositoryNameException", f"{p['repositoryName']} is not a valid repository name")
+            raise AwsErrorResponse(
+                "InvalidRepositoryNameException", f"{p['repositoryName']} is not a valid repository name"
+            )
         repo = rs.codecommit.repositories.pop(p["repositoryName"], None)
         return {"repositoryId": repo.id} if repo else {}
 
@@ -168,9 +170,9 @@ class CodeCommit(JsonApi):
         repo = self._repo(rs, p)
         branch = p.get("branchName")
         if not branch:
-            raise AwsError("BranchNameRequiredException", "branchName is required")
+            raise AwsErrorResponse("BranchNameRequiredException", "branchName is required")
         if branch not in repo.branches:
-            raise AwsError("BranchDoesNotExistException", f"Branch {branch} does not exist")
+            raise AwsErrorResponse("BranchDoesNotExistException", f"Branch {branch} does not exist")
         return {"branch": {"branchName": branch, "commitId": repo.branches[branch]}}
 
     def list_branches(self, rs, p):
@@ -179,7 +181,7 @@ class CodeCommit(JsonApi):
     def create_branch(self, rs, p):
         repo = self._repo(rs, p)
         if p["branchName"] in repo.branches:
-            raise AwsError("BranchNameExistsException", f"Branch {p['branchName']} already exists")
+            raise AwsErrorResponse("BranchNameExistsException", f"Branch {p['branchName']} already exists")
         commit = repo.resolve(p["commitId"])
         repo.branches[p["branchName"]] = commit.id
         rs.world.on_reference_changed(rs.name, repo, p["branchName"], commit.id, None)
@@ -188,7 +190,7 @@ class CodeCommit(JsonApi):
     def update_default_branch(self, rs, p):
         repo = self._repo(rs, p)
         if p["defaultBranchName"] not in repo.branches:
-            raise AwsError("BranchDoesNotExistException", f"Branch {p['defaultBranchName']} does not exist")
+            raise AwsErrorResponse("BranchDoesNotExistException", f"Branch {p['defaultBranchName']} does not exist")
         repo.default_branch = p["defaultBranchName"]
         return {}
 
@@ -198,27 +200,27 @@ class CodeCommit(JsonApi):
         repo = self._repo(rs, p)
         commit = repo.commits.get(p["commitId"])
         if commit is None:
-            raise AwsError("CommitIdDoesNotExistException", f"Commit {p['commitId']} does not exist")
+            raise AwsErrorResponse("CommitIdDoesNotExistException", f"Commit {p['commitId']} does not exist")
         return {"commit": commit.as_dict()}
 
     def _parent(self, repo: Repository, branch: str, parent_id: str | None) -> Commit | None:
         head = repo.branches.get(branch)
         if head is None:
             if repo.branches and parent_id is None:
-                raise AwsError("ParentCommitIdRequiredException", "A parent commit ID is required")
+                raise AwsErrorResponse("ParentCommitIdRequiredException", "A parent commit ID is required")
             if parent_id is None:
                 return None
             if parent_id not in repo.commits:
-                raise AwsError("ParentCommitDoesNotExistException", f"Commit {parent_id} does not exist")
+                raise AwsErrorResponse("ParentCommitDoesNotExistException", f"Commit {parent_id} does not exist")
             return repo.commits[parent_id]
         if parent_id is None:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "ParentCommitIdRequiredException", f"A parent commit ID is required to commit to branch {branch}"
             )
         if parent_id not in repo.commits:
-            raise AwsError("ParentCommitDoesNotExistException", f"Commit {parent_id} does not exist")
+            raise AwsErrorResponse("ParentCommitDoesNotExistException", f"Commit {parent_id} does not exist")
         if parent_id != head:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "ParentCommitIdOutdatedException", f"{parent_id} is not the latest commit on branch {branch}"
             )
         return repo.commits[parent_id]
@@ -253,7 +255,7 @@ class CodeCommit(JsonApi):
         files = dict(parent.files) if parent else {}
         blob = blob_id(content)
         if files.get(path) == (blob, mode):
-            raise AwsError("SameFileContentException", f"The file {path} already has this content")
+            raise AwsErrorResponse("SameFileContentException", f"The file {path} already has this content")
         repo.blobs[blob] = content
         files[path] = (blob, mode)
         commit = self._commit(rs, repo, branch, parent, files, p.get("commitMessage"), p.get("name"), p.get("email"))
@@ -273,12 +275,14 @@ class CodeCommit(JsonApi):
             elif "sourceFile" in entry:
                 source = _clean_path(entry["sourceFile"]["filePath"])
                 if source not in files:
-                    raise AwsError("FileDoesNotExistException", f"{source} does not exist")
+                    raise AwsErrorResponse("FileDoesNotExistException", f"{source} does not exist")
                 content = repo.blobs[files[source][0]]
                 if entry["sourceFile"].get("isMove"):
                     del files[source]
             else:
-                raise AwsError("FileContentAndSourceFileSpecifiedException", f"{path} needs fileContent or sourceFile")
+                raise AwsErrorResponse(
+                    "FileContentAndSourceFileSpecifiedException", f"{path} needs fileContent or sourceFile"
+                )
             blob = blob_id(content)
             repo.blobs[blob] = content
             (updated if path in files else added).append({"absolutePath": path, "blobId": blob, "fileMode": mode})
@@ -286,16 +290,16 @@ class CodeCommit(JsonApi):
         for entry in p.get("deleteFiles", []):
             path = _clean_path(entry["filePath"])
             if path not in files:
-                raise AwsError("FileDoesNotExistException", f"{path} does not exist")
+                raise AwsErrorResponse("FileDoesNotExistException", f"{path} does not exist")
             blob, mode = files.pop(path)
             deleted.append({"absolutePath": path, "blobId": blob, "fileMode": mode})
         for entry in p.get("setFileModes", []):
             path = _clean_path(entry["filePath"])
             if path not in files:
-                raise AwsError("FileDoesNotExistException", f"{path} does not exist")
+                raise AwsErrorResponse("FileDoesNotExistException", f"{path} does not exist")
             files[path] = (files[path][0], entry["fileMode"])
         if parent and files == parent.files or not parent and not files:
-            raise AwsError("NoChangeException", "The commit contains no changes")
+            raise AwsErrorResponse("NoChangeException", "The commit contains no changes")
         commit = self._commit(
             rs, repo, branch, parent, files, p.get("commitMessage"), p.get("authorName"), p.get("email")
         )
@@ -314,7 +318,7 @@ class CodeCommit(JsonApi):
         commit = repo.resolve(p.get("commitSpecifier"))
         path = _clean_path(p["filePath"])
         if path not in commit.files:
-            raise AwsError("FileDoesNotExistException", f"The file {path} does not exist in {commit.id}")
+            raise AwsErrorResponse("FileDoesNotExistException", f"The file {path} does not exist in {commit.id}")
         blob, mode = commit.files[path]
         content = repo.blobs[blob]
         return {
@@ -329,7 +333,7 @@ class CodeCommit(JsonApi):
     def get_blob(self, rs, p):
         repo = self._repo(rs, p)
         if p["blobId"] not in repo.blobs:
-            raise AwsError("BlobIdDoesNotExistException", f"Blob {p['blobId']} does not exist")
+            raise AwsErrorResponse("BlobIdDoesNotExistException", f"Blob {p['blobId']} does not exist")
         return {"content": repo.blobs[p["blobId"]]}
 
     def get_folder(self, rs, p):
@@ -348,7 +352,7 @@ class CodeCommit(JsonApi):
             else:
                 files.append({"blobId": blob, "absolutePath": path, "relativePath": rest, "fileMode": mode})
         if folder and not files and not folders:
-            raise AwsError("FolderDoesNotExistException", f"The folder {folder} does not exist in {commit.id}")
+            raise AwsErrorResponse("FolderDoesNotExistException", f"The folder {folder} does not exist in {commit.id}")
         return {
             "commitId": commit.id,
             "folderPath": "/" + folder if folder else "/",
@@ -367,9 +371,9 @@ def read_tree(rs, repository: str, branch: str, commit_id: str | None = None) ->
     """The head commit of a branch (or a given commit) and all its files, for the pipeline's source action."""
     repo = rs.codecommit.repositories.get(repository)
     if repo is None:
-        raise AwsError("RepositoryDoesNotExistException", f"The repository {repository} does not exist")
+        raise AwsErrorResponse("RepositoryDoesNotExistException", f"The repository {repository} does not exist")
     if branch not in repo.branches:
-        raise AwsError("BranchDoesNotExistException", f"The branch {branch} does not exist in {repository}")
+        raise AwsErrorResponse("BranchDoesNotExistException", f"The branch {branch} does not exist in {repository}")
     commit = repo.resolve(commit_id) if commit_id else repo.commits[repo.branches[branch]]
     return commit.id, {path: repo.blobs[blob] for path, (blob, _) in commit.files.items()}
 

@@ -7,7 +7,7 @@ import json
 import re
 import uuid
 
-from sandbox.api import AwsError, JsonApi
+from sandbox.api import AwsErrorResponse, JsonApi
 from sandbox.aws import ACCOUNT_ID, ClientError
 from sandbox.deployments import Deployment, parse_appspec, revision_sha256
 from sandbox.propagation import check_codedeploy_role
@@ -108,26 +108,30 @@ class CodeDeploy(JsonApi):
     @staticmethod
     def _app(rs, name: str | None) -> dict:
         if not name:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "ApplicationNameRequiredException",
                 "The minimum number of required application names was not specified.",
             )
         if not NAME_RE.match(name):
-            raise AwsError("InvalidApplicationNameException", f"The application name {name} is not valid.")
+            raise AwsErrorResponse("InvalidApplicationNameException", f"The application name {name} is not valid.")
         app = rs.codedeploy.applications.get(name)
         if app is None:
-            raise AwsError("ApplicationDoesNotExistException", f"No application found for name: {name}")
+            raise AwsErrorResponse("ApplicationDoesNotExistException", f"No application found for name: {name}")
         return app
 
     def _group(self, rs, app_name: str | None, name: str | None) -> dict:
         self._app(rs, app_name)
         if not name:
-            raise AwsError("DeploymentGroupNameRequiredException", "The deployment group name was not specified.")
+            raise AwsErrorResponse(
+                "DeploymentGroupNameRequiredException", "The deployment group name was not specified."
+            )
         if not NAME_RE.match(name):
-            raise AwsError("InvalidDeploymentGroupNameException", f"The deployment group name {name} is not valid.")
+            raise AwsErrorResponse(
+                "InvalidDeploymentGroupNameException", f"The deployment group name {name} is not valid."
+            )
         group = rs.codedeploy.groups.get((app_name, name))
         if group is None:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "DeploymentGroupDoesNotExistException",
                 f"No Deployment Group found for name: {name} in application {app_name}",
             )
@@ -136,14 +140,16 @@ class CodeDeploy(JsonApi):
     @staticmethod
     def _deployment(rs, deployment_id: str | None) -> Deployment:
         if not deployment_id:
-            raise AwsError("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
+            raise AwsErrorResponse("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
         if not DEPLOYMENT_ID_RE.match(deployment_id):
-            raise AwsError(
+            raise AwsErrorResponse(
                 "InvalidDeploymentIdException", f"Specified DeploymentId is not in the valid format: {deployment_id}"
             )
         deployment = rs.codedeploy.deployments.get(deployment_id)
         if deployment is None:
-            raise AwsError("DeploymentDoesNotExistException", f"The deployment {deployment_id} could not be found.")
+            raise AwsErrorResponse(
+                "DeploymentDoesNotExistException", f"The deployment {deployment_id} could not be found."
+            )
         return deployment
 
     @staticmethod
@@ -151,7 +157,7 @@ class CodeDeploy(JsonApi):
         if name in PREDEFINED_CONFIGS:
             return {"deploymentConfigName": name, **PREDEFINED_CONFIGS[name]}
         if name not in rs.codedeploy.configs:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "DeploymentConfigDoesNotExistException", f"No deployment configuration found for name: {name}"
             )
         return rs.codedeploy.configs[name]
@@ -161,9 +167,9 @@ class CodeDeploy(JsonApi):
     def create_application(self, rs, p):
         name = p["applicationName"]
         if not NAME_RE.match(name):
-            raise AwsError("InvalidApplicationNameException", f"The application name {name} is not valid.")
+            raise AwsErrorResponse("InvalidApplicationNameException", f"The application name {name} is not valid.")
         if name in rs.codedeploy.applications:
-            raise AwsError("ApplicationAlreadyExistsException", f"The application {name} already exists.")
+            raise AwsErrorResponse("ApplicationAlreadyExistsException", f"The application {name} already exists.")
         app = {
             "applicationId": str(uuid.uuid4()),
             "applicationName": name,
@@ -189,7 +195,7 @@ class CodeDeploy(JsonApi):
     def batch_get_applications(self, rs, p):
         names = p["applicationNames"]
         if len(names) > 100:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "BatchLimitExceededException",
                 "The maximum number of names or IDs allowed for this request (100) was exceeded.",
             )
@@ -203,7 +209,7 @@ class CodeDeploy(JsonApi):
         new = p.get("newApplicationName")
         if new and new != app["applicationName"]:
             if new in rs.codedeploy.applications:
-                raise AwsError("ApplicationAlreadyExistsException", f"The application {new} already exists.")
+                raise AwsErrorResponse("ApplicationAlreadyExistsException", f"The application {new} already exists.")
             old = app["applicationName"]
             rs.codedeploy.applications[new] = rs.codedeploy.applications.pop(old)
             app["applicationName"] = new
@@ -216,7 +222,7 @@ class CodeDeploy(JsonApi):
     def delete_application(self, rs, p):
         name = p["applicationName"]
         if not NAME_RE.match(name):
-            raise AwsError("InvalidApplicationNameException", f"The application name {name} is not valid.")
+            raise AwsErrorResponse("InvalidApplicationNameException", f"The application name {name} is not valid.")
         rs.codedeploy.applications.pop(name, None)
         for key in [k for k in rs.codedeploy.groups if k[0] == name]:
             del rs.codedeploy.groups[key]
@@ -248,14 +254,14 @@ class CodeDeploy(JsonApi):
         )
         config = self._config(rs, config_name)
         if config["computePlatform"] != app["computePlatform"]:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "InvalidDeploymentConfigNameException",
                 f"The deployment configuration {config_name} is for {config['computePlatform']}, "
                 f"not {app['computePlatform']}.",
             )
         role = group.get("serviceRoleArn")
         if not role:
-            raise AwsError("RoleRequiredException", "The role ID was not specified.")
+            raise AwsErrorResponse("RoleRequiredException", "The role ID was not specified.")
         self._check_role(rs, role)
         group.setdefault("autoRollbackConfiguration", {"enabled": False, "events": []})
         group.setdefault("alarmConfiguration", {"enabled": False, "ignorePollAlarmFailure": False, "alarms": []})
@@ -266,7 +272,7 @@ class CodeDeploy(JsonApi):
             return group
         style = group.get("deploymentStyle") or {}
         if style.get("deploymentType") != "BLUE_GREEN" or style.get("deploymentOption") != "WITH_TRAFFIC_CONTROL":
-            raise AwsError(
+            raise AwsErrorResponse(
                 "InvalidDeploymentStyleException",
                 "For ECS deployment group, deploymentType must be BLUE_GREEN and deploymentOption WITH_TRAFFIC_CONTROL",
             )
@@ -274,18 +280,20 @@ class CodeDeploy(JsonApi):
         termination = blue_green.get("terminateBlueInstancesOnDeploymentSuccess") or {}
         wait = termination.get("terminationWaitTimeInMinutes", 0)
         if not 0 <= int(wait) <= 2880:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "InvalidBlueGreenDeploymentConfigurationException",
                 "terminationWaitTimeInMinutes must be between 0 and 2880 for ECS.",
             )
         ready = blue_green.get("deploymentReadyOption") or {}
         if int(ready.get("waitTimeInMinutes", 0)) > 7200:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "InvalidBlueGreenDeploymentConfigurationException", "waitTimeInMinutes must be at most 7200 (5 days)."
             )
         services = group.get("ecsServices") or []
         if len(services) != 1 or not services[0].get("serviceName") or not services[0].get("clusterName"):
-            raise AwsError("InvalidECSServiceException", "An ECS deployment group needs exactly one ECS service.")
+            raise AwsErrorResponse(
+                "InvalidECSServiceException", "An ECS deployment group needs exactly one ECS service."
+            )
         self._check_service(rs, services[0], app["applicationName"], p.get("deploymentGroupName") or group.get("name"))
         self._check_load_balancer(rs, group.get("loadBalancerInfo") or {})
         return group
@@ -293,36 +301,36 @@ class CodeDeploy(JsonApi):
     @staticmethod
     def _check_role(rs, role: str) -> None:
         if not ROLE_ARN_RE.match(role):
-            raise AwsError("InvalidRoleException", f"The service role {role} is not a valid IAM role ARN.")
+            raise AwsErrorResponse("InvalidRoleException", f"The service role {role} is not a valid IAM role ARN.")
         check_codedeploy_role(rs.world, role)
         try:
             found = rs.aws.iam.get_role(RoleName=role.rsplit("/", 1)[-1])["Role"]
         except ClientError as exc:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "InvalidRoleException", f"CodeDeploy cannot assume the role {role}: it does not exist."
             ) from exc
         trust = found.get("AssumeRolePolicyDocument") or {}
         if not isinstance(trust, str):
             trust = json.dumps(trust)
         if "codedeploy.amazonaws.com" not in trust:
-            raise AwsError("InvalidRoleException", f"The role {role} does not trust codedeploy.amazonaws.com.")
+            raise AwsErrorResponse("InvalidRoleException", f"The role {role} does not trust codedeploy.amazonaws.com.")
 
     @staticmethod
     def _check_service(rs, ref: dict, app_name: str, group_name: str) -> None:
         service = rs.aws.service(ref["clusterName"], ref["serviceName"]) if ref else None
         if service is None:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "InvalidECSServiceException",
                 f"The ECS service {ref['serviceName']} in cluster {ref['clusterName']} does not exist.",
             )
         if (service.get("deploymentController") or {}).get("type") != "CODE_DEPLOY":
-            raise AwsError(
+            raise AwsErrorResponse(
                 "InvalidECSServiceException",
                 f"The ECS service {ref['serviceName']} must use the CODE_DEPLOY deployment controller.",
             )
         for (app, name), group in rs.codedeploy.groups.items():
             if (app, name) != (app_name, group_name) and ref in (group.get("ecsServices") or []):
-                raise AwsError(
+                raise AwsErrorResponse(
                     "ECSServiceMappingLimitExceededException",
                     f"The ECS service is already associated with deployment group {app}/{name}.",
                 )
@@ -331,34 +339,42 @@ class CodeDeploy(JsonApi):
     def _check_load_balancer(rs, info: dict) -> None:
         pairs = info.get("targetGroupPairInfoList") or []
         if len(pairs) != 1:
-            raise AwsError("InvalidLoadBalancerInfoException", "An ECS deployment group needs one target group pair.")
+            raise AwsErrorResponse(
+                "InvalidLoadBalancerInfoException", "An ECS deployment group needs one target group pair."
+            )
         pair = pairs[0]
         names = [g.get("name") for g in pair.get("targetGroups") or []]
         if len(names) != 2 or len(set(names)) != 2 or not all(names):
-            raise AwsError("InvalidTargetGroupPairException", "A target group pair needs two different target groups.")
+            raise AwsErrorResponse(
+                "InvalidTargetGroupPairException", "A target group pair needs two different target groups."
+            )
         try:
             rs.aws.target_group_arns(names)
         except ClientError as exc:
-            raise AwsError("InvalidTargetGroupPairException", f"Target group not found: {exc}") from exc
+            raise AwsErrorResponse("InvalidTargetGroupPairException", f"Target group not found: {exc}") from exc
         prod = (pair.get("prodTrafficRoute") or {}).get("listenerArns") or []
         test = (pair.get("testTrafficRoute") or {}).get("listenerArns") or []
         if len(prod) != 1 or len(test) > 1:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "InvalidTargetGroupPairException",
                 "A target group pair needs one production listener and at most one test listener.",
             )
         try:
             rs.aws.elbv2.describe_listeners(ListenerArns=prod + test)
         except ClientError as exc:
-            raise AwsError("InvalidTargetGroupPairException", f"Listener not found: {exc}") from exc
+            raise AwsErrorResponse("InvalidTargetGroupPairException", f"Listener not found: {exc}") from exc
 
     def create_deployment_group(self, rs, p):
         app = self._app(rs, p["applicationName"])
         name = p["deploymentGroupName"]
         if not NAME_RE.match(name):
-            raise AwsError("InvalidDeploymentGroupNameException", f"The deployment group name {name} is not valid.")
+            raise AwsErrorResponse(
+                "InvalidDeploymentGroupNameException", f"The deployment group name {name} is not valid."
+            )
         if (app["applicationName"], name) in rs.codedeploy.groups:
-            raise AwsError("DeploymentGroupAlreadyExistsException", f"The deployment group {name} already exists.")
+            raise AwsErrorResponse(
+                "DeploymentGroupAlreadyExistsException", f"The deployment group {name} already exists."
+            )
         group = self._validate_group(rs, app, p)
         group.update(
             applicationName=app["applicationName"],
@@ -403,9 +419,13 @@ class CodeDeploy(JsonApi):
         new = p.get("newDeploymentGroupName") or current
         if new != current:
             if not NAME_RE.match(new):
-                raise AwsError("InvalidDeploymentGroupNameException", f"The deployment group name {new} is not valid.")
+                raise AwsErrorResponse(
+                    "InvalidDeploymentGroupNameException", f"The deployment group name {new} is not valid."
+                )
             if (app["applicationName"], new) in rs.codedeploy.groups:
-                raise AwsError("DeploymentGroupAlreadyExistsException", f"The deployment group {new} already exists.")
+                raise AwsErrorResponse(
+                    "DeploymentGroupAlreadyExistsException", f"The deployment group {new} already exists."
+                )
         updated = self._validate_group(rs, app, {**p, "deploymentGroupName": current}, existing=group)
         updated["name"] = new
         del rs.codedeploy.groups[(app["applicationName"], current)]
@@ -415,9 +435,11 @@ class CodeDeploy(JsonApi):
     def delete_deployment_group(self, rs, p):
         app_name, name = p["applicationName"], p["deploymentGroupName"]
         if not NAME_RE.match(app_name):
-            raise AwsError("InvalidApplicationNameException", f"The application name {app_name} is not valid.")
+            raise AwsErrorResponse("InvalidApplicationNameException", f"The application name {app_name} is not valid.")
         if not NAME_RE.match(name):
-            raise AwsError("InvalidDeploymentGroupNameException", f"The deployment group name {name} is not valid.")
+            raise AwsErrorResponse(
+                "InvalidDeploymentGroupNameException", f"The deployment group name {name} is not valid."
+            )
         rs.codedeploy.groups.pop((app_name, name), None)
         return {"hooksNotCleanedUp": []}
 
@@ -442,11 +464,11 @@ class CodeDeploy(JsonApi):
     def create_deployment_config(self, rs, p):
         name = p["deploymentConfigName"]
         if not NAME_RE.match(name) or name.startswith("CodeDeployDefault."):
-            raise AwsError(
+            raise AwsErrorResponse(
                 "InvalidDeploymentConfigNameException", f"The deployment configuration name {name} is not valid."
             )
         if name in rs.codedeploy.configs:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "DeploymentConfigAlreadyExistsException", f"The deployment configuration {name} already exists."
             )
         platform = p.get("computePlatform", "Server")
@@ -461,12 +483,14 @@ class CodeDeploy(JsonApi):
             if kind not in ("AllAtOnce", "TimeBasedCanary", "TimeBasedLinear") or (
                 detail and (not percent or not 0 < int(percent) <= 100 or not interval or int(interval) < 1)
             ):
-                raise AwsError(
+                raise AwsErrorResponse(
                     "InvalidTrafficRoutingConfigurationException",
                     "The traffic routing configuration is not valid for ECS (percentage 1-100, interval >= 1 minute).",
                 )
             if p.get("minimumHealthyHosts"):
-                raise AwsError("InvalidMinimumHealthyHostValueException", "minimumHealthyHosts does not apply to ECS.")
+                raise AwsErrorResponse(
+                    "InvalidMinimumHealthyHostValueException", "minimumHealthyHosts does not apply to ECS."
+                )
         config = {
             "deploymentConfigId": str(uuid.uuid4()),
             "deploymentConfigName": name,
@@ -481,9 +505,11 @@ class CodeDeploy(JsonApi):
     def delete_deployment_config(self, rs, p):
         name = p["deploymentConfigName"]
         if name in PREDEFINED_CONFIGS:
-            raise AwsError("InvalidOperationException", "A predefined deployment configuration cannot be deleted.")
+            raise AwsErrorResponse(
+                "InvalidOperationException", "A predefined deployment configuration cannot be deleted."
+            )
         if any(g.get("deploymentConfigName") == name for g in rs.codedeploy.groups.values()):
-            raise AwsError("DeploymentConfigInUseException", f"The deployment configuration {name} is in use.")
+            raise AwsErrorResponse("DeploymentConfigInUseException", f"The deployment configuration {name} is in use.")
         rs.codedeploy.configs.pop(name, None)
         return {}
 
@@ -503,39 +529,47 @@ class CodeDeploy(JsonApi):
                     kwargs["VersionId"] = location["version"]
                 content = rs.aws.s3.get_object(**kwargs)["Body"].read().decode()
             except (KeyError, ClientError) as exc:
-                raise AwsError(
+                raise AwsErrorResponse(
                     "RevisionDoesNotExistException", f"The revision could not be read from S3: {exc}"
                 ) from exc
         else:
-            raise AwsError("InvalidRevisionException", f"Revision type {kind} is not supported for ECS deployments.")
+            raise AwsErrorResponse(
+                "InvalidRevisionException", f"Revision type {kind} is not supported for ECS deployments."
+            )
         if not content:
-            raise AwsError("InvalidRevisionException", "The AppSpec content is empty.")
+            raise AwsErrorResponse("InvalidRevisionException", "The AppSpec content is empty.")
         return content
 
     def create_deployment(self, rs, p, creator: str = "user"):
         app = self._app(rs, p["applicationName"])
         if not p.get("deploymentGroupName"):
-            raise AwsError("DeploymentGroupNameRequiredException", "The deployment group name was not specified.")
+            raise AwsErrorResponse(
+                "DeploymentGroupNameRequiredException", "The deployment group name was not specified."
+            )
         group = self._group(rs, app["applicationName"], p["deploymentGroupName"])
         revision = p.get("revision")
         if not revision:
-            raise AwsError("RevisionRequiredException", "The revision ID was not specified.")
+            raise AwsErrorResponse("RevisionRequiredException", "The revision ID was not specified.")
         if app["computePlatform"] != "ECS":
-            raise AwsError("InvalidComputePlatformException", "The sandbox emulates the ECS compute platform only.")
+            raise AwsErrorResponse(
+                "InvalidComputePlatformException", "The sandbox emulates the ECS compute platform only."
+            )
         if len(p.get("description") or "") > 1000:
-            raise AwsError("DescriptionTooLongException", "The description is too long.")
+            raise AwsErrorResponse("DescriptionTooLongException", "The description is too long.")
         content = self._appspec_content(rs, revision)
         appspec = parse_appspec(content)
         config = self._config(rs, p.get("deploymentConfigName") or group["deploymentConfigName"])
         if config["computePlatform"] != "ECS":
-            raise AwsError("InvalidDeploymentConfigNameException", "The deployment configuration is not for ECS.")
+            raise AwsErrorResponse(
+                "InvalidDeploymentConfigNameException", "The deployment configuration is not for ECS."
+            )
         active = [
             d
             for d in rs.codedeploy.deployments.values()
             if d.active and d.group["name"] == group["name"] and d.application == app["applicationName"]
         ]
         if active:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "DeploymentLimitExceededException",
                 f"The Deployment Group '{group['name']}' already has an active Deployment '{active[0].id}'",
             )
@@ -570,14 +604,14 @@ class CodeDeploy(JsonApi):
     def batch_get_deployments(self, rs, p):
         ids = p["deploymentIds"]
         if len(ids) > 25:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "BatchLimitExceededException",
                 "The maximum number of names or IDs allowed for this request (25) was exceeded.",
             )
         infos = []
         for deployment_id in ids:
             if not DEPLOYMENT_ID_RE.match(deployment_id):
-                raise AwsError(
+                raise AwsErrorResponse(
                     "InvalidDeploymentIdException",
                     f"Specified DeploymentId is not in the valid format: {deployment_id}",
                 )
@@ -588,16 +622,20 @@ class CodeDeploy(JsonApi):
     def list_deployments(self, rs, p):
         app_name, group_name = p.get("applicationName"), p.get("deploymentGroupName")
         if app_name and not group_name:
-            raise AwsError("DeploymentGroupNameRequiredException", "The deployment group name was not specified.")
+            raise AwsErrorResponse(
+                "DeploymentGroupNameRequiredException", "The deployment group name was not specified."
+            )
         if group_name and not app_name:
-            raise AwsError("ApplicationNameRequiredException", "The application name was not specified.")
+            raise AwsErrorResponse("ApplicationNameRequiredException", "The application name was not specified.")
         if app_name:
             self._group(rs, app_name, group_name)
         statuses = p.get("includeOnlyStatuses") or []
         time_range = p.get("createTimeRange") or {}
         start, end = time_range.get("start"), time_range.get("end")
         if start and end and start > end:
-            raise AwsError("InvalidTimeRangeException", "The specified time range was specified in an invalid format.")
+            raise AwsErrorResponse(
+                "InvalidTimeRangeException", "The specified time range was specified in an invalid format."
+            )
         after = self._token_seq(p.get("nextToken"))
         # AWS documents no order. Oldest first is the least convenient legal one: code that takes the
         # first id as the newest, or reads only the first page, fails here every time.
@@ -631,7 +669,9 @@ class CodeDeploy(JsonApi):
             if not isinstance(seq, int):
                 raise TypeError(seq)
         except (ValueError, KeyError, TypeError) as exc:
-            raise AwsError("InvalidNextTokenException", "The next token was specified in an invalid format.") from exc
+            raise AwsErrorResponse(
+                "InvalidNextTokenException", "The next token was specified in an invalid format."
+            ) from exc
         return seq
 
     def continue_deployment(self, rs, p):
@@ -648,7 +688,7 @@ class CodeDeploy(JsonApi):
     def _started(self, rs, deployment_id):
         deployment = self._deployment(rs, deployment_id)
         if deployment.status in ("Created", "Queued"):
-            raise AwsError("DeploymentNotStartedException", f"The deployment {deployment.id} has not started.")
+            raise AwsErrorResponse("DeploymentNotStartedException", f"The deployment {deployment.id} has not started.")
         return deployment
 
     def list_deployment_targets(self, rs, p):
@@ -658,33 +698,37 @@ class CodeDeploy(JsonApi):
     def get_deployment_target(self, rs, p):
         deployment = self._started(rs, p["deploymentId"])
         if not p.get("targetId"):
-            raise AwsError("DeploymentTargetIdRequiredException", "A deployment target ID was not provided.")
+            raise AwsErrorResponse("DeploymentTargetIdRequiredException", "A deployment target ID was not provided.")
         if p["targetId"] != deployment.target_id:
-            raise AwsError("DeploymentTargetDoesNotExistException", f"The target {p['targetId']} does not exist.")
+            raise AwsErrorResponse(
+                "DeploymentTargetDoesNotExistException", f"The target {p['targetId']} does not exist."
+            )
         return {"deploymentTarget": deployment.target()}
 
     def batch_get_deployment_targets(self, rs, p):
         deployment = self._started(rs, p["deploymentId"])
         ids = p.get("targetIds") or []
         if not ids:
-            raise AwsError("DeploymentTargetIdRequiredException", "A deployment target ID was not provided.")
+            raise AwsErrorResponse("DeploymentTargetIdRequiredException", "A deployment target ID was not provided.")
         if len(ids) > 25:
-            raise AwsError("DeploymentTargetListSizeExceededException", "At most 25 target IDs may be given.")
+            raise AwsErrorResponse("DeploymentTargetListSizeExceededException", "At most 25 target IDs may be given.")
         for target_id in ids:
             if target_id != deployment.target_id:
-                raise AwsError("DeploymentTargetDoesNotExistException", f"The target {target_id} does not exist.")
+                raise AwsErrorResponse(
+                    "DeploymentTargetDoesNotExistException", f"The target {target_id} does not exist."
+                )
         return {"deploymentTargets": [deployment.target() for _ in ids]}
 
     # ---- tags ------------------------------------------------------------------------------
 
     def _tagged(self, rs, arn: str) -> dict:
         if not arn.startswith("arn:aws:codedeploy:"):
-            raise AwsError("InvalidArnException", f"The ARN {arn} is not valid.")
+            raise AwsErrorResponse("InvalidArnException", f"The ARN {arn} is not valid.")
         if arn not in rs.codedeploy.tags:
             kind = "application" if ":application:" in arn else "deploymentgroup"
             if kind == "application":
-                raise AwsError("ApplicationDoesNotExistException", f"No application found for {arn}")
-            raise AwsError("DeploymentGroupDoesNotExistException", f"No deployment group found for {arn}")
+                raise AwsErrorResponse("ApplicationDoesNotExistException", f"No application found for {arn}")
+            raise AwsErrorResponse("DeploymentGroupDoesNotExistException", f"No deployment group found for {arn}")
         return rs.codedeploy.tags[arn]
 
     def tag_resource(self, rs, p):
@@ -700,6 +744,6 @@ class CodeDeploy(JsonApi):
     def list_tags_for_resource(self, rs, p):
         arn = p["ResourceArn"]
         if not arn.startswith("arn:aws:codedeploy:"):
-            raise AwsError("InvalidArnException", f"The ARN {arn} is not valid.")
+            raise AwsErrorResponse("InvalidArnException", f"The ARN {arn} is not valid.")
         tags = rs.codedeploy.tags.get(arn, {})
         return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}

@@ -4,7 +4,7 @@
 import copy
 import re
 
-from sandbox.api import AwsError, JsonApi
+from sandbox.api import AwsErrorResponse, JsonApi
 from sandbox.aws import ACCOUNT_ID
 from sandbox.pipeline_runs import Execution
 from sandbox.propagation import check_codepipeline_roles
@@ -111,59 +111,67 @@ def deployment_finished(rs, deployment_id: str) -> None:
 def validate_declaration(decl: dict) -> dict:
     name = decl.get("name", "")
     if not NAME_RE.match(name):
-        raise AwsError("ValidationException", f"Pipeline name {name!r} is not valid: use A-Z, a-z, 0-9, . @ - _")
+        raise AwsErrorResponse(
+            "ValidationException", f"Pipeline name {name!r} is not valid: use A-Z, a-z, 0-9, . @ - _"
+        )
     if not decl.get("artifactStore") and not decl.get("artifactStores"):
-        raise AwsError("InvalidStructureException", "The pipeline must have an artifactStore or artifactStores.")
+        raise AwsErrorResponse(
+            "InvalidStructureException", "The pipeline must have an artifactStore or artifactStores."
+        )
     stages = decl.get("stages") or []
     if len(stages) < 2:
-        raise AwsError("InvalidStructureException", "A pipeline must contain at least two stages.")
+        raise AwsErrorResponse("InvalidStructureException", "A pipeline must contain at least two stages.")
     stage_names = [s.get("name") for s in stages]
     if len(set(stage_names)) != len(stage_names):
-        raise AwsError("InvalidStageDeclarationException", "Stage names must be unique.")
+        raise AwsErrorResponse("InvalidStageDeclarationException", "Stage names must be unique.")
     produced: set[str] = set()
     action_names = set()
     for index, stage in enumerate(stages):
         if not stage.get("actions"):
-            raise AwsError("InvalidStageDeclarationException", f"Stage {stage['name']} has no actions.")
+            raise AwsErrorResponse("InvalidStageDeclarationException", f"Stage {stage['name']} has no actions.")
         stage_outputs = set()
         for action in stage["actions"]:
             type_id = action.get("actionTypeId") or {}
             category, provider = type_id.get("category"), type_id.get("provider")
             if (stage["name"], action["name"]) in action_names:
-                raise AwsError("InvalidActionDeclarationException", f"Action {action['name']} is declared twice.")
+                raise AwsErrorResponse(
+                    "InvalidActionDeclarationException", f"Action {action['name']} is declared twice."
+                )
             action_names.add((stage["name"], action["name"]))
             if provider not in KNOWN_PROVIDERS.get(category, set()):
-                raise AwsError(
+                raise AwsErrorResponse(
                     "InvalidActionDeclarationException",
                     f"ActionType (Category: '{category}', Provider: '{provider}', Owner: '{type_id.get('owner')}', "
                     f"Version: '{type_id.get('version')}') in action '{action['name']}' is not available",
                 )
             if (category == "Source") != (index == 0):
-                raise AwsError(
+                raise AwsErrorResponse(
                     "InvalidStructureException",
                     "Source actions must be in the first stage, and the first stage must contain only source actions.",
                 )
             config = action.get("configuration") or {}
             for key in REQUIRED_CONFIGURATION.get(provider, ()):
                 if not config.get(key):
-                    raise AwsError(
+                    raise AwsErrorResponse(
                         "InvalidActionDeclarationException",
                         f"Action configuration for action '{action['name']}' is missing required configuration '{key}'",
                     )
             for artifact in action.get("inputArtifacts") or []:
                 if artifact["name"] not in produced:
-                    raise AwsError(
+                    raise AwsErrorResponse(
                         "InvalidStructureException",
                         f"Input artifact {artifact['name']} of {action['name']} is not produced by an earlier stage.",
                     )
             outputs = [a["name"] for a in action.get("outputArtifacts") or []]
             if category == "Source" and not outputs:
-                raise AwsError(
+                raise AwsErrorResponse(
                     "InvalidActionDeclarationException", f"Source action {action['name']} needs an output artifact."
                 )
             for name_ in outputs:
                 if name_ in produced or name_ in stage_outputs:
-                    raise AwsError("InvalidStructureException", f"Output artifact name {name_} is used more than once.")
+                    raise AwsErrorResponse(
+                        "InvalidStructureException", f"Output artifact name {name_} is used more than once."
+                    )
                 stage_outputs.add(name_)
         produced |= stage_outputs
     clean = copy.deepcopy(decl)
@@ -179,7 +187,7 @@ class CodePipeline(JsonApi):
     def _pipeline(rs, name: str) -> dict:
         pipeline = rs.codepipeline.pipelines.get(name)
         if pipeline is None:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "PipelineNotFoundException", f"Account '{ACCOUNT_ID}' does not have a pipeline with name '{name}'"
             )
         return pipeline
@@ -188,7 +196,7 @@ class CodePipeline(JsonApi):
         self._pipeline(rs, pipeline)
         execution = rs.codepipeline.executions.get(execution_id)
         if execution is None or execution.pipeline != pipeline:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "PipelineExecutionNotFoundException",
                 f"Pipeline execution with id '{execution_id}' does not exist in pipeline with name '{pipeline}'",
             )
@@ -201,7 +209,7 @@ class CodePipeline(JsonApi):
         name = decl["name"]
         check_codepipeline_roles(rs.world, decl)
         if name in rs.codepipeline.pipelines:
-            raise AwsError("PipelineNameInUseException", f"A pipeline with name '{name}' already exists")
+            raise AwsErrorResponse("PipelineNameInUseException", f"A pipeline with name '{name}' already exists")
         decl["version"] = 1
         now = rs.now()
         tags = p.get("tags", [])
@@ -225,7 +233,9 @@ class CodePipeline(JsonApi):
         decl = pipeline["declaration"]
         if p.get("version") is not None:
             if p["version"] not in pipeline["history"]:
-                raise AwsError("PipelineVersionNotFoundException", f"Pipeline version {p['version']} does not exist")
+                raise AwsErrorResponse(
+                    "PipelineVersionNotFoundException", f"Pipeline version {p['version']} does not exist"
+                )
             decl = pipeline["history"][p["version"]]
         return {
             "pipeline": copy.deepcopy(decl),
@@ -240,7 +250,7 @@ class CodePipeline(JsonApi):
         decl = validate_declaration(p["pipeline"])
         pipeline = rs.codepipeline.pipelines.get(decl["name"])
         if pipeline is None:
-            raise AwsError("ValidationException", f"Pipeline {decl['name']} does not exist; use CreatePipeline")
+            raise AwsErrorResponse("ValidationException", f"Pipeline {decl['name']} does not exist; use CreatePipeline")
         check_codepipeline_roles(rs.world, decl)
         decl["version"] = pipeline["declaration"]["version"] + 1
         pipeline["declaration"] = decl
@@ -251,7 +261,7 @@ class CodePipeline(JsonApi):
     def delete_pipeline(self, rs, p):
         name = p["name"]
         if not NAME_RE.match(name):
-            raise AwsError("ValidationException", f"Pipeline name {name!r} is not valid")
+            raise AwsErrorResponse("ValidationException", f"Pipeline name {name!r} is not valid")
         rs.codepipeline.pipelines.pop(name, None)
         for execution_id in [e.id for e in rs.codepipeline.of(name)]:
             rs.codepipeline.executions.pop(execution_id)
@@ -278,7 +288,7 @@ class CodePipeline(JsonApi):
         try:
             start = int(token or 0)
         except ValueError as exc:
-            raise AwsError("InvalidNextTokenException", "The next token is not valid.") from exc
+            raise AwsErrorResponse("InvalidNextTokenException", "The next token is not valid.") from exc
         out = {key: items[start : start + size]}
         if start + size < len(items):
             out["nextToken"] = str(start + size)
@@ -325,22 +335,26 @@ class CodePipeline(JsonApi):
         pipeline = self._pipeline(rs, p["pipelineName"])
         execution = rs.codepipeline.executions.get(p["pipelineExecutionId"])
         if execution is None or execution.pipeline != p["pipelineName"]:
-            raise AwsError("ValidationException", f"Pipeline execution {p['pipelineExecutionId']} does not exist")
+            raise AwsErrorResponse(
+                "ValidationException", f"Pipeline execution {p['pipelineExecutionId']} does not exist"
+            )
         stage = p["stageName"]
         if stage not in [s["name"] for s in execution.stages]:
-            raise AwsError("StageNotFoundException", f"Stage {stage} does not exist in pipeline {p['pipelineName']}")
+            raise AwsErrorResponse(
+                "StageNotFoundException", f"Stage {stage} does not exist in pipeline {p['pipelineName']}"
+            )
         if execution.status not in ("Failed", "Stopped") or execution.stage_status.get(stage) not in (
             "Failed",
             "Stopped",
         ):
-            raise AwsError(
+            raise AwsErrorResponse(
                 "StageNotRetryableException",
                 f"Stage {stage} of execution {execution.id} is {execution.stage_status.get(stage, 'not run')} "
                 "and cannot be retried",
             )
         newer = [e for e in rs.codepipeline.of(execution.pipeline) if e.seq > execution.seq and stage in e.stage_status]
         if newer or execution.version != pipeline["declaration"]["version"]:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "NotLatestPipelineExecutionException",
                 f"Execution {execution.id} is not the latest execution to run stage {stage} (or the pipeline changed)",
             )
@@ -412,31 +426,35 @@ class CodePipeline(JsonApi):
                 if run.token != p["token"]:
                     continue
                 if run.stage != p["stageName"]:
-                    raise AwsError("StageNotFoundException", f"Stage {p['stageName']} does not match the token")
+                    raise AwsErrorResponse("StageNotFoundException", f"Stage {p['stageName']} does not match the token")
                 if run.name != p["actionName"]:
-                    raise AwsError("ActionNotFoundException", f"Action {p['actionName']} does not match the token")
+                    raise AwsErrorResponse(
+                        "ActionNotFoundException", f"Action {p['actionName']} does not match the token"
+                    )
                 if run.status != "InProgress":
-                    raise AwsError("ApprovalAlreadyCompletedException", "The approval has already been completed")
+                    raise AwsErrorResponse(
+                        "ApprovalAlreadyCompletedException", "The approval has already been completed"
+                    )
                 execution.approve(run, p["result"]["status"], p["result"].get("summary"))
                 return {"approvedAt": rs.now()}
-        raise AwsError("InvalidApprovalTokenException", f"The approval token {p['token']} is not valid")
+        raise AwsErrorResponse("InvalidApprovalTokenException", f"The approval token {p['token']} is not valid")
 
     # ---- tags ------------------------------------------------------------------------------
 
     def _tags(self, rs, arn: str) -> dict:
         prefix = f"arn:aws:codepipeline:{rs.name}:{ACCOUNT_ID}:"
         if not arn.startswith("arn:aws:codepipeline:"):
-            raise AwsError("InvalidArnException", f"The ARN {arn} is not valid")
+            raise AwsErrorResponse("InvalidArnException", f"The ARN {arn} is not valid")
         pipeline = rs.codepipeline.pipelines.get(arn[len(prefix) :]) if arn.startswith(prefix) else None
         if pipeline is None:
-            raise AwsError("ResourceNotFoundException", f"The resource {arn} was not found")
+            raise AwsErrorResponse("ResourceNotFoundException", f"The resource {arn} was not found")
         return pipeline["tags"]
 
     def tag_resource(self, rs, p):
         tags = self._tags(rs, p["resourceArn"])
         tags.update({t["key"]: t["value"] for t in p["tags"]})
         if len(tags) > 50:
-            raise AwsError("TooManyTagsException", "A resource can have at most 50 tags")
+            raise AwsErrorResponse("TooManyTagsException", "A resource can have at most 50 tags")
         return {}
 
     def untag_resource(self, rs, p):

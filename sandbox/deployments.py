@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import yaml
 
-from sandbox.api import AwsError
+from sandbox.api import AwsErrorResponse
 from sandbox.aws import ClientError
 from sandbox.faults import LIFECYCLE_EVENTS
 
@@ -70,22 +70,24 @@ def parse_appspec(content: str) -> dict:
         try:
             spec = yaml.safe_load(content)
         except yaml.YAMLError as exc:
-            raise AwsError("InvalidRevisionException", f"The AppSpec file is not valid YAML or JSON: {exc}") from exc
+            raise AwsErrorResponse(
+                "InvalidRevisionException", f"The AppSpec file is not valid YAML or JSON: {exc}"
+            ) from exc
     if not isinstance(spec, dict):
-        raise AwsError("InvalidRevisionException", "The AppSpec file must be a YAML or JSON object")
+        raise AwsErrorResponse("InvalidRevisionException", "The AppSpec file must be a YAML or JSON object")
     resources = spec.get("Resources") or []
     target = None
     for resource in resources if isinstance(resources, list) else []:
         if isinstance(resource, dict) and isinstance(resource.get("TargetService"), dict):
             target = resource["TargetService"]
     if target is None or target.get("Type") != "AWS::ECS::Service":
-        raise AwsError(
+        raise AwsErrorResponse(
             "InvalidRevisionException", "The AppSpec file must have a TargetService of Type AWS::ECS::Service"
         )
     props = target.get("Properties") or {}
     lb = props.get("LoadBalancerInfo") or {}
     if not props.get("TaskDefinition") or not lb.get("ContainerName") or not lb.get("ContainerPort"):
-        raise AwsError(
+        raise AwsErrorResponse(
             "InvalidRevisionException",
             "The AppSpec file must set TaskDefinition and LoadBalancerInfo.ContainerName/ContainerPort",
         )
@@ -543,9 +545,11 @@ class Deployment:
 
     def continue_(self, wait_type: str) -> None:
         if not self.active:
-            raise AwsError("DeploymentAlreadyCompletedException", f"The deployment {self.id} has already completed.")
+            raise AwsErrorResponse(
+                "DeploymentAlreadyCompletedException", f"The deployment {self.id} has already completed."
+            )
         if self.waiting_for != wait_type:
-            raise AwsError(
+            raise AwsErrorResponse(
                 "DeploymentIsNotInReadyStateException",
                 f"The deployment {self.id} is not waiting for {wait_type} (status {self.status}).",
             )
@@ -554,7 +558,9 @@ class Deployment:
 
     def stop(self, rollback: bool | None) -> dict:
         if not self.active:
-            raise AwsError("DeploymentAlreadyCompletedException", f"The deployment {self.id} has already completed.")
+            raise AwsErrorResponse(
+                "DeploymentAlreadyCompletedException", f"The deployment {self.id} has already completed."
+            )
         if rollback is None:
             config = self.auto_rollback or {}
             rollback = bool(config.get("enabled") and "DEPLOYMENT_STOP_ON_REQUEST" in (config.get("events") or []))

@@ -9,7 +9,7 @@ import uuid
 import zipfile
 from datetime import datetime, timedelta
 
-from sandbox.api import AwsError
+from sandbox.api import AwsErrorResponse
 from sandbox.aws import ACCOUNT_ID, ClientError
 
 log = logging.getLogger("sandbox")
@@ -322,7 +322,7 @@ class Execution:
             handler(run)
         except ActionFailed as exc:
             run.end("Failed", self.now, exc.message, {"code": exc.code, "message": exc.message})
-        except (ClientError, AwsError) as exc:
+        except (ClientError, AwsErrorResponse) as exc:
             message = str(exc)
             run.end("Failed", self.now, message, {"code": "JobFailed", "message": message})
         self._touch()
@@ -356,7 +356,7 @@ class Execution:
         override = self.source_overrides.get(run.name, {})
         try:
             commit_id, files = read_tree(self.rs, repo, branch, override.get("revisionValue"))
-        except AwsError as exc:
+        except AwsErrorResponse as exc:
             raise ActionFailed(exc.message) from exc
         message = commit_message(self.rs, repo, commit_id)
         url = (
@@ -502,7 +502,7 @@ class Execution:
                     "description": f"Deployment by CodePipeline {self.pipeline} execution {self.id}",
                 },
             )
-        except AwsError as exc:
+        except AwsErrorResponse as exc:
             raise ActionFailed(f"{exc.code}: {exc.message}") from exc
         run.deployment_id = result["deploymentId"]
         run.external_id = run.deployment_id
@@ -555,9 +555,9 @@ class Execution:
 
     def stop(self, abandon: bool, reason: str | None) -> None:
         if self.status == "Stopping":
-            raise AwsError("DuplicatedStopRequestException", f"Execution {self.id} is already being stopped.")
+            raise AwsErrorResponse("DuplicatedStopRequestException", f"Execution {self.id} is already being stopped.")
         if self.status != "InProgress":
-            raise AwsError(
+            raise AwsErrorResponse(
                 "PipelineExecutionNotStoppableException", f"Execution {self.id} is {self.status} and cannot be stopped."
             )
         self.status = "Stopping"
@@ -584,7 +584,7 @@ class Execution:
         for later in self.stages[index + 1 :]:
             self.stage_status.pop(later["name"], None)
         if not self.state.enter_stage(self, stage_name):
-            raise AwsError("ConflictException", f"Stage {stage_name} is busy with another execution.")
+            raise AwsErrorResponse("ConflictException", f"Stage {stage_name} is busy with another execution.")
         self.attempt_start = len(self.actions)
         self.retried = (index, mode)
         self._run = self._stages(index, retry_mode=mode)

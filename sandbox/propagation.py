@@ -10,7 +10,7 @@ import re
 import threading
 from datetime import datetime, timedelta
 
-from sandbox.api import AwsError
+from sandbox.api import AwsErrorResponse
 from sandbox.aws import ClientError
 
 _ARN_IN_XML = re.compile(r"<Arn>(arn:[^<]+:role/[^<]+)</Arn>")
@@ -42,7 +42,7 @@ class RoleAges:
 
 def check_codedeploy_role(world, role_arn: str) -> None:
     if world.roles.is_fresh(world, role_arn):
-        raise AwsError(
+        raise AwsErrorResponse(
             "InvalidRoleException",
             f"AWS CodeDeploy does not have the permissions required to assume the role {role_arn}.",
         )
@@ -53,7 +53,7 @@ def check_codepipeline_roles(world, declaration: dict) -> None:
     roles += [a.get("roleArn") for s in declaration.get("stages") or [] for a in s.get("actions") or []]
     for role_arn in roles:
         if world.roles.is_fresh(world, role_arn):
-            raise AwsError(
+            raise AwsErrorResponse(
                 "InvalidStructureException", f"CodePipeline is not authorized to perform AssumeRole on role {role_arn}"
             )
 

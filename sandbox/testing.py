@@ -1,13 +1,17 @@
 """Run the sandbox from tests: `with run_sandbox() as sb: ... sb.endpoint_url ... sb.advance(60)`.
 
 `SandboxClient` talks to the control endpoint of any running sandbox (in-process or
-`python -m sandbox`), so the same calls work against both.
+`python -m sandbox`), so the same calls work against both; `SandboxClients` are plain boto3 clients on it.
 """
 
 import json
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
+from functools import cache
+
+import boto3
+from botocore.config import Config
 
 
 class SandboxControlError(RuntimeError):
@@ -92,3 +96,34 @@ def run_sandbox(port: int = 0, manual_clock: bool = True, speed: float = 1.0, st
         yield running
     finally:
         running.stop()
+
+
+@cache
+def _boto3_session(region):
+    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
+
+
+class SandboxClients:
+    """Plain boto3 clients on a sandbox (credentials `testing`), made on first use: aws.ecs, aws.codedeploy, ...;
+    aws.sandbox is the sandbox itself (advance, reset, set_fault...). Clients are kept per endpoint and region for
+    the whole process: making one costs a few tenths of a second."""
+
+    _kept: dict = {}  # (endpoint URL, region) → {service name → client}
+
+    def __init__(self, sandbox, region="us-east-1"):
+        self.sandbox = sandbox
+        self.endpoint_url = sandbox.endpoint_url
+        self.region = region
+        self._clients = self._kept.setdefault((self.endpoint_url, region), {})
+
+    def client(self, name, **config):
+        """A new client with its own botocore settings, e.g. client("ecs", retries={"total_max_attempts": 1})."""
+        settings = Config(**{"retries": {"max_attempts": 2, "mode": "standard"}, **config})
+        return _boto3_session(self.region).client(name, endpoint_url=self.endpoint_url, config=settings)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._clients:
+            self._clients[name] = self.client(name)
+        return self._clients[name]

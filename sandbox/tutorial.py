@@ -1,14 +1,16 @@
 """The AWS tutorial "Create a pipeline with an Amazon ECR source and ECS-to-CodeDeploy deployment",
 steps 1-6, with plain boto3 and the tutorial's own names, files and ports.
 
-Used by the sandbox's tests and bench; handy to seed a sandbox by hand:
+Used by the sandbox's tests, the release console's tests and bench; handy to seed a sandbox by hand:
     from sandbox.tutorial import Tutorial; Tutorial(clients).build()
-`clients` is anything with boto3 clients as attributes (ecr, ecs, ec2, elbv2, iam, codecommit, ...).
+`clients` is anything with boto3 clients as attributes (ecr, ecs, ec2, elbv2, iam, codecommit, ...), and
+`clients.sandbox` (sandbox.testing.SandboxClients) for settle().
 """
 
 import hashlib
 import io
 import json
+import time
 import zipfile
 from dataclasses import dataclass, field
 
@@ -115,10 +117,38 @@ class Tutorial:
     termination_wait_minutes: int = 60
     deployment_config: str = "CodeDeployDefault.ECSAllAtOnce"
     auto_rollback_on_failure: bool = False
+    auto_rollback_on_stop: bool = False  # a stop_deployment rolls back (DEPLOYMENT_STOP_ON_REQUEST)
     # The console creates the EventBridge rules (and their role) that start the pipeline on a push or
     # a commit; without them nothing starts it but a person (or polling).
     event_rules: bool = True
+    start_on_commit: bool = True  # with event_rules and a CodeCommit source: a commit starts the pipeline too
     ids: dict = field(default_factory=dict)
+    pushes: int = 0
+
+    # The tutorial's names.
+    pipeline = "MyImagePipeline"
+    repository = "nginx"
+    code_repository = "MyDemoRepo"
+    cluster = "my-cluster"
+    service = "my-service"
+    application = "codedeployapp"
+    group = "codedeploydeplgroup"
+
+    @property
+    def role_arn(self) -> str:
+        return self.ids["codedeploy_role_arn"]
+
+    @property
+    def load_balancer_arn(self) -> str:
+        return self.ids["load_balancer_arn"]
+
+    @property
+    def target_groups(self) -> dict:
+        return {name: self.ids[name] for name in ("target-group-1", "target-group-2")}
+
+    @property
+    def listeners(self) -> dict:
+        return {"prod": self.ids["listener_80"], "test": self.ids["listener_8080"]}
 
     def build(self, pipeline: bool = True) -> "Tutorial":
         """Steps 1-6 (or 1-5 without the pipeline)."""
@@ -141,15 +171,54 @@ class Tutorial:
             applicationName="codedeployapp", deploymentGroupName="codedeploydeplgroup", revision=revision, **kwargs
         )["deploymentId"]
 
-    def push_image(self, label: str = "nginx:1", tag: str = "latest") -> str:
-        image = self.aws.ecr.put_image(repositoryName="nginx", imageManifest=image_manifest(label), imageTag=tag)
+    def push_image(self, label: str | None = None, tag: str = "latest") -> str:
+        """Push an image as `docker push` does (a new label: a new digest); the push rule starts the pipeline."""
+        self.pushes += 1
+        manifest = image_manifest(label or f"{self.repository} push {self.pushes}")
+        image = self.aws.ecr.put_image(repositoryName=self.repository, imageManifest=manifest, imageTag=tag)
         return image["image"]["imageId"]["imageDigest"]
+
+    def deployments(self) -> list[dict]:
+        """Every deployment of the group, oldest first."""
+        pages = self.aws.codedeploy.get_paginator("list_deployments").paginate(
+            applicationName=self.application, deploymentGroupName=self.group
+        )
+        ids = [i for page in pages for i in page["deployments"]]
+        infos = []
+        for start in range(0, len(ids), 25):  # AWS's batch limit
+            infos += self.aws.codedeploy.batch_get_deployments(deploymentIds=ids[start : start + 25])["deploymentsInfo"]
+        return sorted(infos, key=lambda d: d["createTime"])
+
+    def target_status(self, deployment: dict) -> str:
+        targets = self.aws.codedeploy.batch_get_deployment_targets(
+            deploymentId=deployment["deploymentId"], targetIds=[f"{self.cluster}:{self.service}"]
+        )["deploymentTargets"]
+        return targets[0]["ecsTarget"]["status"] if targets else ""
+
+    def settle(self) -> "Tutorial":
+        """Let the release that creating the pipeline starts run to the end (on a manual-clock sandbox), moving it
+        on as an operator in the CodeDeploy console would, so a test starts from one finished release."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            self.aws.sandbox.advance(10)
+            summaries = self.aws.codepipeline.list_pipeline_executions(pipelineName=self.pipeline)
+            if all(e["status"] not in ("InProgress", "Stopping") for e in summaries["pipelineExecutionSummaries"]):
+                return self
+            for deployment in self.deployments():
+                wait = {"Ready": "READY_WAIT"}.get(deployment["status"])
+                if deployment["status"] == "InProgress" and self.target_status(deployment) == "Succeeded":
+                    wait = "TERMINATION_WAIT"  # CodeDeploy leaves instanceTerminationWaitTimeStarted false for ECS
+                if wait:
+                    self.aws.codedeploy.continue_deployment(
+                        deploymentId=deployment["deploymentId"], deploymentWaitType=wait
+                    )
+        raise AssertionError("the first release did not finish")
 
     def step1_image(self, push: bool = True) -> None:
         repo = self.aws.ecr.create_repository(repositoryName="nginx")["repository"]
         self.ids["repository_uri"] = repo["repositoryUri"]
         if push:
-            self.ids["first_digest"] = self.push_image()
+            self.ids["first_digest"] = self.push_image("nginx:1")
 
     def step2_sources(self) -> None:
         iam = self.aws.iam
@@ -257,6 +326,7 @@ class Tutorial:
             else {"actionOnTimeout": "CONTINUE_DEPLOYMENT"}
         )
         rollback_events = ["DEPLOYMENT_FAILURE"] if self.auto_rollback_on_failure else []
+        rollback_events += ["DEPLOYMENT_STOP_ON_REQUEST"] if self.auto_rollback_on_stop else []
         return {
             "applicationName": "codedeployapp",
             "deploymentGroupName": "codedeploydeplgroup",
@@ -270,7 +340,7 @@ class Tutorial:
                 },
                 "deploymentReadyOption": ready,
             },
-            "autoRollbackConfiguration": {"enabled": self.auto_rollback_on_failure, "events": rollback_events},
+            "autoRollbackConfiguration": {"enabled": bool(rollback_events), "events": rollback_events},
             "ecsServices": [{"serviceName": "my-service", "clusterName": "my-cluster"}],
             "loadBalancerInfo": {
                 "targetGroupPairInfoList": [
@@ -376,7 +446,7 @@ class Tutorial:
         """What the console adds: a role EventBridge assumes to start the pipeline, and one rule per source."""
         self.create_events_role()
         self.add_event_rule("codepipeline-nginx-latest-rule", self.ecr_event_pattern())
-        if self.source == "codecommit":
+        if self.source == "codecommit" and self.start_on_commit:
             self.add_event_rule("codepipeline-MyDemoRepo-main-rule", self.codecommit_event_pattern())
 
     def create_events_role(self) -> str:

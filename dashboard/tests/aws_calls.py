@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ("dashboard", "releases", "provisioning")
+PRODUCT = ("dashboard", "releases", "provisioning", "sandbox_console")  # with the optional app
 SKIPPED = {"tests", "migrations"}
 # aws.call(service, operation, ...), aws.paginate(service, operation, key, ...), ctx.call / ctx.paginate, and
 # ctx.find(missing_codes, service, operation, ...): where the service and operation are among the arguments.
@@ -25,7 +25,7 @@ class Site:
         """The part of the product the call belongs to, by where it is."""
         if self.path.startswith("provisioning/"):
             return "wizard"
-        if self.path == "dashboard/sandbox_info.py":
+        if self.path.startswith("sandbox_console/"):
             return "sandbox"
         return "console"
 

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from dashboard import aws, iam_policy
 from dashboard.aws_operations import CONSOLE, OPERATIONS, PARTS, REGISTRY, WIZARD, actions
 from dashboard.tests.aws_calls import ROOT, calls_in, product_calls, unregistered
+from sandbox.testing import SandboxClients
 
 SESSION = boto3.session.Session(region_name="us-east-1")
 SERVICES = set(SESSION.get_available_services())
@@ -80,10 +81,7 @@ def test_each_part_needs_what_the_issue_lists():
 
 @pytest.mark.parametrize("parts", [[CONSOLE], [WIZARD], list(PARTS)])
 def test_the_printed_policies_are_valid_iam_policies_within_the_size_limit(sandbox, parts):
-    iam = boto3.client(
-        "iam", endpoint_url=sandbox.endpoint_url, region_name="us-east-1", aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )  # fmt: skip
+    iam = SandboxClients(sandbox).iam
     for index, document in enumerate(iam_policy.documents(parts, account="123456789012")):
         assert len(iam_policy.compact(document)) <= iam_policy.MANAGED_POLICY_MAX
         made = iam.create_policy(PolicyName=f"bluegreen-{'-'.join(parts)}-{index}", PolicyDocument=json.dumps(document))

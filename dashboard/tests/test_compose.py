@@ -51,3 +51,10 @@ def test_compose_sets_only_documented_variables():
     readme = (ROOT / "README.md").read_text()
     environment = compose()["x-app"]["environment"]
     assert sorted(n for n in environment if f"`{n}`" not in readme) == []
+
+
+def test_compose_builds_the_production_image_for_the_product_and_the_sandbox_image_for_the_sandbox():
+    services = compose()["services"]
+    targets = {name: services[name]["build"]["target"] for name in ("web", "worker", "beat", "sandbox")}
+    assert targets == {"web": "production", "worker": "production", "beat": "production", "sandbox": "sandbox"}
+    assert {services[name]["build"]["context"] for name in targets} == {"."}

@@ -2,7 +2,6 @@
 
 import json
 
-import boto3
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -11,6 +10,7 @@ from dashboard import aws, iam_policy, permissions
 from dashboard.aws_operations import CONSOLE, PARTS, WIZARD, actions
 from dashboard.models import ConnectionCheck
 from dashboard.tests.test_connection_check import wait_until_finished
+from sandbox.testing import SandboxClients
 
 ACCOUNT = "123456789012"
 READ_ONLY = {"Effect": "Allow", "Action": ["codepipeline:Get*", "codepipeline:List*", "sts:*"], "Resource": "*"}
@@ -19,13 +19,7 @@ SIMULATE = {"Effect": "Allow", "Action": "iam:SimulatePrincipalPolicy", "Resourc
 
 @pytest.fixture
 def sandbox_iam(sandbox):
-    return boto3.client(
-        "iam",
-        endpoint_url=sandbox.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return SandboxClients(sandbox).iam
 
 
 @pytest.fixture

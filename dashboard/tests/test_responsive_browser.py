@@ -5,7 +5,6 @@ no word breaks mid-word. Screenshots of each page and width land in var/screensh
 import json
 from pathlib import Path
 
-import boto3
 import pytest
 from playwright.sync_api import expect
 
@@ -14,6 +13,8 @@ from dashboard import aws, tasks
 from dashboard.models import ConnectionCheck
 from provisioning.tests.checks import provision_in_thread
 from releases.tests.conftest import boto, history, ready, tracked, tutorial  # noqa: F401 - fixtures
+from sandbox.testing import SandboxClients
+from sandbox_console.tasks import record_health
 
 pytestmark = pytest.mark.browser
 
@@ -97,13 +98,7 @@ def header_problems(page, width, name):
 
 def limited_permissions_check(sandbox):
     """A connection check run as an IAM user that may only read pipelines: the overview lists what is denied."""
-    iam = boto3.client(
-        "iam",
-        endpoint_url=sandbox.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    iam = SandboxClients(sandbox).iam
     iam.create_user(UserName="read-only-releases")
     allow = [
         {"Effect": "Allow", "Action": ["codepipeline:Get*", "codepipeline:List*", "sts:*"], "Resource": "*"},
@@ -133,7 +128,7 @@ def test_release_pages_fit_a_phone_and_a_laptop(
     settings,
 ):
     settings.RELEASES_PAGE_POLL_SECONDS = settings.RELEASES_PAGE_IDLE_POLL_SECONDS = 60  # the page holds still
-    tasks.record_heartbeat()  # the sandbox page is there once a worker has seen the sandbox
+    record_health()  # the sandbox page is there once a worker has seen the sandbox
     pages = Pages(browser, live_server)
     for width in WIDTHS:
         context = pages.context(width)

@@ -2,13 +2,13 @@
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
 from conftest import make_user
 from dashboard.audit import AuditEvent, record
-from dashboard.models import ConnectionCheck, ImagePush, WorkerHeartbeat
+from dashboard.models import ConnectionCheck
 from provisioning.tests.factories import make_setup
 from releases.models import OperatorAction, ReleaseTarget, TrackRequest
+from sandbox_console.models import ImagePush, SandboxHealth
 
 PUBLIC, SIGNED_IN, VIEWER, OPERATOR, ADMIN = "public", "signed-in", "viewer", "operator", "admin"
 RANK = {SIGNED_IN: 0, VIEWER: 1, OPERATOR: 2, ADMIN: 3}
@@ -67,9 +67,7 @@ def test_every_url_is_in_the_matrix():
 @pytest.fixture
 def url_kwargs(db, settings):
     settings.AWS_ENDPOINT_URL = "http://127.0.0.1:4566"
-    WorkerHeartbeat.objects.create(
-        name="worker", seen_at=timezone.now(), endpoint_url=settings.AWS_ENDPOINT_URL, sandbox={"sandbox": True}
-    )
+    SandboxHealth.objects.create(endpoint_url=settings.AWS_ENDPOINT_URL, document={"sandbox": True})
     check = ConnectionCheck.objects.create()
     push = ImagePush.objects.create(repository="nginx")
     record("pipeline.execution_started", outcome=AuditEvent.OBSERVED, scope="shop", params={"execution_id": "e-1"})

@@ -9,10 +9,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from provisioning.models import StepRun
-
-from .checks import IAM_WAIT, assert_set_up_as_the_tutorial_says, provision_in_thread
-from .factories import make_setup
-from .test_errors import wait_until_finished
+from provisioning.tests.checks import IAM_WAIT, assert_set_up_as_the_tutorial_says, provision_in_thread
+from provisioning.tests.factories import make_setup
+from provisioning.tests.test_errors import wait_until_finished
 
 PROPAGATION = 60  # sandbox seconds a new role is refused for
 

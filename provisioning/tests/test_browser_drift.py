@@ -5,8 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from provisioning.models import DriftCheck
-
-from .checks import provision_in_thread
+from provisioning.tests.checks import provision_in_thread
 
 pytestmark = pytest.mark.browser
 

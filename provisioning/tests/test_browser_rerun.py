@@ -4,7 +4,7 @@ value, and the next release waits at Ready for someone to reroute; re-run back t
 import pytest
 from playwright.sync_api import expect
 
-from .checks import follow_release_to_the_end, provision_in_thread
+from provisioning.tests.checks import follow_release_to_the_end, provision_in_thread
 
 pytestmark = pytest.mark.browser
 

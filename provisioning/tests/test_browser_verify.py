@@ -12,11 +12,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from conftest import SCREENSHOTS
-from releases import polling
+from provisioning.tests.checks import follow_release_to_the_end, provision_in_thread
 from releases.models import OperatorAction, ReleaseTarget
 from releases.tests.conftest import wait_for
-
-from .checks import follow_release_to_the_end, provision_in_thread
+from releases.worker import polling
 
 pytestmark = pytest.mark.browser
 

@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from dashboard.audit import AuditEvent
 from provisioning.models import Setup, StepRun
-
-from .factories import make_setup
+from provisioning.tests.factories import make_setup
 
 INVALID = {
     "connect": {"region": ("US-East", "Not a region name"), "profile": ("my profile", "A profile name has")},

@@ -4,8 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from provisioning.models import Resource, Setup, StepRun
-
-from .checks import assert_nothing_left, assert_set_up_as_the_tutorial_says, provision_in_thread
+from provisioning.tests.checks import assert_nothing_left, assert_set_up_as_the_tutorial_says, provision_in_thread
 
 
 def provision(sandbox, *args):
@@ -64,14 +63,14 @@ def test_provision_refuses_bad_options_before_making_anything(db):
 
 
 def test_provision_finishes_a_run_an_earlier_process_left_unfinished(transactional_db, aws, sandbox):
-    from provisioning import forms, services
+    from provisioning.web import forms, step_requests
 
     provision(sandbox, "cafe", "--until", "repository", "--sample-image")
     setup = Setup.objects.get(name="cafe")
     form = forms.FORMS["taskdef"]({**forms.initial(setup), "name": setup.name})
     assert form.is_valid(), form.errors
     values = {k: v for k, v in form.cleaned_data.items() if k != "name"}
-    left = services.start_step(setup, "taskdef", values, enqueue=False)  # queued, and nobody ran it
+    left = step_requests.start_step(setup, "taskdef", values, enqueue=False)  # queued, and nobody ran it
 
     provision(sandbox, "cafe", "--until", "taskdef")
 

@@ -1,6 +1,6 @@
 """A subnet is public when its route table (its own, else the VPC's main one) routes to an internet gateway."""
 
-from provisioning.steps.network import route_table_of, routes_to_internet
+from provisioning.worker.default_network import route_table_of, routes_to_internet
 
 MAIN = {"Associations": [{"Main": True}], "Routes": [{"GatewayId": "igw-1", "State": "active"}]}
 PRIVATE = {"Associations": [{"SubnetId": "subnet-b"}], "Routes": [{"GatewayId": "local"}]}

@@ -6,8 +6,7 @@ from django.urls import reverse
 
 from dashboard.audit import AuditEvent
 from provisioning.models import Resource, StepRun
-
-from .factories import make_setup
+from provisioning.tests.factories import make_setup
 
 
 def test_the_checklist_fragment_polls_until_the_step_ends(client, admin_user):
@@ -69,3 +68,22 @@ def test_the_finished_run_s_fragment_also_updates_the_step_list_and_the_button(c
     fragment = client.get(reverse("setup-run", args=[run.pk]), headers={"HX-Request": "true"}).content.decode()
     assert '<span id="status-connect" hx-swap-oob="true" class="badge succeeded">Succeeded</span>' in fragment
     assert 'id="run-button" class="primary" hx-swap-oob="true">Run this step again</button>' in fragment
+
+
+def test_a_step_page_shows_the_step_s_help_not_its_docstring(client, admin_user):
+    from provisioning.worker.steps import loadbalancer
+
+    make_setup("shop")
+    client.force_login(admin_user)
+    page = client.get(reverse("setup-step", args=["shop", "loadbalancer"])).content.decode()
+    assert loadbalancer.HELP in page
+    assert loadbalancer.__doc__.splitlines()[0] not in page
+
+
+def test_a_job_line_polls_as_often_as_the_setting_says(client, admin_user, settings):
+    settings.JOB_POLL_SECONDS = 2.5
+    setup, run = make_setup("shop")
+    StepRun.objects.filter(pk=run.pk).update(status=StepRun.WAITING)
+    client.force_login(admin_user)
+    waiting = client.get(reverse("setup-run", args=[run.pk]), headers={"HX-Request": "true"})
+    assert b'hx-trigger="every 2.5s"' in waiting.content

@@ -11,9 +11,8 @@ from pathlib import Path
 from django.urls import reverse
 
 from provisioning.models import StepRun
+from provisioning.tests.factories import ACCOUNT, make_setup
 from sandbox.tutorial import image_manifest
-
-from .factories import ACCOUNT, make_setup
 
 AWS_CLI = Path(sys.executable).with_name("aws")
 

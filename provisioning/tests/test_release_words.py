@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from provisioning.steps import release_words as words
-from provisioning.steps.verify import first_release
+from provisioning import release_words as words
+from provisioning.worker.steps.verify import first_release
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -5,10 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from provisioning import services, tasks
 from provisioning.models import LeaseLost, StepRun
-
-from .factories import make_setup
+from provisioning.tests.factories import make_setup
+from provisioning.web import step_requests
 
 
 @pytest.fixture
@@ -44,20 +43,24 @@ def test_a_waiting_run_is_claimed_only_when_due_and_the_wake_up_is_not_a_new_att
     assert due.attempts == 1
 
 
+def stalled():
+    return list(StepRun.stalled(timezone.now()).values_list("pk", flat=True))
+
+
 def test_the_sweeper_finds_runs_no_worker_is_on(run, settings):
     settings.PROVISIONING_LEASE_SECONDS = 30
     setup = run.setup
     run.claim("worker-1")
-    assert list(tasks.stalled()) == []
+    assert stalled() == []
     StepRun.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    assert list(tasks.stalled()) == [run.pk]
+    assert stalled() == [run.pk]
     StepRun.objects.filter(pk=run.pk).update(status=StepRun.WAITING, wake_at=timezone.now() - timedelta(minutes=5))
-    assert list(tasks.stalled()) == [run.pk]
+    assert stalled() == [run.pk]
     StepRun.objects.filter(pk=run.pk).update(wake_at=timezone.now())
-    assert list(tasks.stalled()) == []
+    assert stalled() == []
     assert setup.runs.count() == 2
 
 
 def test_a_setup_runs_one_step_at_a_time(run):
-    with pytest.raises(services.Busy):
-        services.start_step(run.setup, "taskdef", {}, enqueue=False)
+    with pytest.raises(step_requests.Busy):
+        step_requests.start_step(run.setup, "taskdef", {}, enqueue=False)

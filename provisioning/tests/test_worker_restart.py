@@ -2,53 +2,16 @@
 finishes the step from where it stopped, adopting what the dead one had created, and duplicates nothing."""
 
 import os
-import subprocess
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
 
-from django.conf import settings as django_settings
 from django.core.management import call_command
-from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
-from provisioning import forms, services, tasks
-from provisioning.models import Resource, Setup, StepRun
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def database_url():
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def start_worker(queue, endpoint_url, log):
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": django_settings.REDIS_URL,
-        "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_REGION": "us-east-1",
-        "AWS_MAX_ATTEMPTS": "2",
-        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "solo", "-Q", queue]
-    command += ["--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_for(condition, timeout=30, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from dashboard import jobs
+from dashboard.tests.workers import kill_mid_call, start_worker, sweep_and_finish, wait_for
+from provisioning.models import DriftCheck, Resource, Setup, StepRun
+from provisioning.web import forms, step_requests
 
 
 def sandbox_calls(sandbox, operation):
@@ -69,9 +32,9 @@ def test_a_killed_worker_s_step_finishes_after_a_restart_without_duplicates(
     sandbox.set_fault(kind="latency", service="elbv2", operation="CreateTargetGroup", ms=1500)
 
     log = (tmp_path / "workers.log").open("w")  # read it when this test fails
-    first = start_worker(queue, sandbox.endpoint_url, log)
+    first = start_worker(queue, log, AWS_MAX_ATTEMPTS=2)
     try:
-        run = services.start_step(setup, "loadbalancer", values)
+        run = step_requests.start_step(setup, "loadbalancer", values)
         wait_for(lambda: sandbox_calls(sandbox, "CreateTargetGroup") == 1, what="the first target group's call")
         first.kill()  # while AWS is still making the target group
     finally:
@@ -83,8 +46,8 @@ def test_a_killed_worker_s_step_finishes_after_a_restart_without_duplicates(
 
     # Time passes: the dead worker's lease runs out, and beat's sweeper re-enqueues the run.
     StepRun.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    tasks.sweep()
-    second = start_worker(queue, sandbox.endpoint_url, log)
+    jobs.sweep()
+    second = start_worker(queue, log, AWS_MAX_ATTEMPTS=2)
     try:
         wait_for(lambda: StepRun.objects.get(pk=run.pk).is_finished, timeout=60, what="the step to finish")
     finally:
@@ -105,3 +68,24 @@ def test_a_killed_worker_s_step_finishes_after_a_restart_without_duplicates(
     assert (calls["CreateLoadBalancer"], calls["CreateTargetGroup"], calls["CreateListener"]) == (1, 2, 2)
     tg1 = Resource.objects.get(kind="elbv2.target-group", name="depot-tg-1")
     assert (tg1.owned, tg1.state, tg1.run_id) == (True, Resource.PRESENT, run.pk)
+
+
+def test_a_drift_check_whose_worker_was_killed_is_run_again_and_the_inventory_stops_polling(
+    transactional_db, sandbox, client, admin_user, job_queue, tmp_path
+):
+    call_command("provision", "depot", "--until", "loadbalancer", "--sample-image")
+    client.force_login(admin_user)
+    log = (tmp_path / "workers.log").open("w")  # read it when this test fails
+    inventory = reverse("setup-inventory", args=["depot"])
+
+    def check_drift():
+        client.post(inventory)
+        return DriftCheck.objects.get()
+
+    check = kill_mid_call(sandbox, job_queue, log, "elbv2", "DescribeListeners", check_drift)
+    assert client.get(inventory, headers={"HX-Request": "true"}).status_code == 200  # still polling
+    check = sweep_and_finish(check, job_queue, log)
+    log.close()
+    assert (check.status, check.attempts) == (DriftCheck.SUCCEEDED, 2), check.error_message
+    assert {f["state"] for f in check.findings if f["kind"] == "elbv2.listener"} == {"in line"}
+    assert client.get(inventory, headers={"HX-Request": "true"}).status_code == 286

@@ -7,13 +7,15 @@ from django import template
 from django.utils import timezone
 
 from dashboard.events import LABELS
-from releases import clocks
+from releases import clocks, gone
+from releases.models import Deployment, Execution
+from releases.web import display
 
 register = template.Library()
 
 GOOD = {"Succeeded", "succeeded", "confirmed"}
-BAD = {"Failed", "Stopped", "Abandoned", "failed", "rejected", "Cancelled"}
-BUSY = {"InProgress", "Queued", "Created", "Ready", "Stopping", "requested", "sent", "Baking"}
+BAD = {"Failed", "Stopped", "Abandoned", "failed", "rejected", "timed_out", "Cancelled"}
+BUSY = {*Deployment.ACTIVE, *Execution.ACTIVE, "requested", "sent"}
 
 
 @register.filter
@@ -102,6 +104,10 @@ def event_label(action):
 @register.inclusion_tag("releases/summary.html", takes_context=True)
 def release_targets_card(context):
     """The overview's card: every tracked target at a glance (polls its own fragment)."""
-    from releases.views import summaries, summary_etag
+    return {"summaries": display.summaries(), "etag": display.summary_etag(), "request": context.get("request")}
 
-    return {"summaries": summaries(), "etag": summary_etag(), "request": context.get("request")}
+
+@register.filter
+def gone_from_aws(target):
+    """What is gone from AWS and the way back (releases/gone.py), or None (also for no target)."""
+    return gone.describe(target) if target else None

@@ -43,4 +43,4 @@ def confirm(page, kind, reason, *, abandon=False):
     dialog.locator("[data-close-dialog]").click()
     expect(dialog).to_be_hidden()
     page.wait_for_function(FOCUS_BACK, arg=kind)
-    return OperatorAction.objects.filter(kind=kind).order_by("-requested_at", "-id").first()
+    return OperatorAction.objects.filter(kind=kind).order_by("-created_at", "-id").first()

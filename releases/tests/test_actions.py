@@ -7,10 +7,11 @@ from django.test import Client
 from django.urls import reverse
 
 from dashboard.audit import AuditEvent
-from releases import actions
+from releases import action_kinds, offers
 from releases.models import OperatorAction
-
-from .conftest import deployment_status, poll_until, wait_for
+from releases.tests.conftest import deployment_status, poll_until, wait_for
+from releases.web import action_requests
+from releases.worker import action_sending
 
 
 def reroute_url(target):
@@ -76,7 +77,7 @@ def test_two_operators_at_once_send_one_call(ready, sandbox, worker, operator):
 def test_a_viewer_is_refused_every_action(client, viewer, ready, sandbox):
     client.force_login(viewer)
     before = sandbox.calls()
-    for kind in actions.KINDS:
+    for kind in action_kinds.KINDS:
         url = reverse("release-action", args=[ready.pk, kind])
         assert client.get(url).status_code == 403
         assert client.post(url, {"reason": "let me"}).status_code == 403
@@ -86,7 +87,7 @@ def test_a_viewer_is_refused_every_action(client, viewer, ready, sandbox):
 
 
 def test_only_actions_aws_accepts_now_are_offered_and_the_server_checks_again(client, operator, tracked, sandbox):
-    assert set(actions.available(tracked)) == {OperatorAction.RELEASE_CHANGE, OperatorAction.REDEPLOY_PREVIOUS}
+    assert set(offers.available(tracked)) == {OperatorAction.RELEASE_CHANGE, OperatorAction.REDEPLOY_PREVIOUS}
     client.force_login(operator)
     response = client.post(reroute_url(tracked), {"reason": "force it"})
     assert "“Reroute traffic” is not possible in the current state." in response.content.decode()
@@ -102,7 +103,7 @@ def test_an_action_on_a_deployment_that_moved_on_is_refused(client, operator, re
 
 def test_aws_refusing_an_action_is_said_in_plain_words_and_audited(ready, operator, boto, sandbox):
     deployment = ready.latest_deployment()
-    action = actions.request_action(ready, OperatorAction.REROUTE, user=operator, reason="go")
+    action = action_requests.request_action(ready, OperatorAction.REROUTE, user=operator, reason="go")
     boto.codedeploy.continue_deployment(deploymentId=deployment.deployment_id, deploymentWaitType="READY_WAIT")
     for _ in range(12):  # someone else ends the termination wait as soon as AWS has moved the traffic
         sandbox.advance(5)
@@ -115,7 +116,7 @@ def test_aws_refusing_an_action_is_said_in_plain_words_and_audited(ready, operat
             continue
     else:
         raise AssertionError("the deployment never reached its termination wait")
-    action = actions.send(action.pk)
+    action = action_sending.send(action.pk)
 
     assert action.status == OperatorAction.REJECTED
     assert action.error_message.startswith("The deployment is not waiting for that any more.")
@@ -126,8 +127,8 @@ def test_aws_refusing_an_action_is_said_in_plain_words_and_audited(ready, operat
 
 
 def test_an_action_is_audited_with_who_why_parameters_and_aws_request_id(ready, operator):
-    action = actions.request_action(ready, OperatorAction.REROUTE, user=operator, reason="smoke test passed")
-    actions.send(action.pk)
+    action = action_requests.request_action(ready, OperatorAction.REROUTE, user=operator, reason="smoke test passed")
+    action_sending.send(action.pk)
     requested, succeeded = AuditEvent.objects.filter(action="release.reroute").order_by("id")
     assert requested.actor == operator and requested.reason == "smoke test passed"
     assert requested.params["deployment_id"] == ready.latest_deployment().deployment_id
@@ -136,14 +137,14 @@ def test_an_action_is_audited_with_who_why_parameters_and_aws_request_id(ready, 
 
 
 def test_release_change_starts_an_execution_and_stop_abandons_it(tracked, operator, sandbox):
-    release = actions.request_action(tracked, OperatorAction.RELEASE_CHANGE, user=operator, reason="rebuild")
-    release = actions.send(release.pk)
+    release = action_requests.request_action(tracked, OperatorAction.RELEASE_CHANGE, user=operator, reason="rebuild")
+    release = action_sending.send(release.pk)
     assert release.status == OperatorAction.CONFIRMED and release.result["execution_id"]
-    target = poll_until(sandbox, tracked, lambda t: OperatorAction.STOP_EXECUTION in actions.available(t), step=1)
-    stop = actions.request_action(
+    target = poll_until(sandbox, tracked, lambda t: OperatorAction.STOP_EXECUTION in offers.available(t), step=1)
+    stop = action_requests.request_action(
         target, OperatorAction.STOP_EXECUTION, user=operator, reason="wrong commit", extra={"abandon": True}
     )
-    stop = actions.send(stop.pk)
+    stop = action_sending.send(stop.pk)
     assert stop.status == OperatorAction.CONFIRMED
     assert stop.params == {"execution_id": release.result["execution_id"], "abandon": True}
     target = poll_until(sandbox, target, lambda t: t.latest_execution().status == "Stopped", step=1)
@@ -152,18 +153,20 @@ def test_release_change_starts_an_execution_and_stop_abandons_it(tracked, operat
 def test_a_failed_stage_can_be_retried(tracked, tutorial, operator, sandbox):
     sandbox.set_fault(kind="action_failure", pipeline=tutorial.pipeline, stage="Deploy", times=1)
     tutorial.push_image()
-    target = poll_until(sandbox, tracked, lambda t: OperatorAction.RETRY_STAGE in actions.available(t))
-    retry = actions.request_action(target, OperatorAction.RETRY_STAGE, user=operator, reason="flaky")
+    target = poll_until(sandbox, tracked, lambda t: OperatorAction.RETRY_STAGE in offers.available(t))
+    retry = action_requests.request_action(target, OperatorAction.RETRY_STAGE, user=operator, reason="flaky")
     assert retry.params["stage"] == "Deploy"
-    assert actions.send(retry.pk).status == OperatorAction.CONFIRMED
+    assert action_sending.send(retry.pk).status == OperatorAction.CONFIRMED
     poll_until(sandbox, target, deployment_status("Ready"), what="the retried deploy to be Ready")
 
 
 def test_redeploy_previous_deploys_the_task_definition_that_ran_before(tracked, operator, sandbox):
-    offered = actions.available(tracked)[OperatorAction.REDEPLOY_PREVIOUS]
+    offered = offers.available(tracked)[OperatorAction.REDEPLOY_PREVIOUS]
     assert offered["task_definition"].endswith(":1")
-    redeploy = actions.send(
-        actions.request_action(tracked, OperatorAction.REDEPLOY_PREVIOUS, user=operator, reason="bad release").pk
+    redeploy = action_sending.send(
+        action_requests.request_action(
+            tracked, OperatorAction.REDEPLOY_PREVIOUS, user=operator, reason="bad release"
+        ).pk
     )
     assert redeploy.status == OperatorAction.CONFIRMED
     target = poll_until(sandbox, tracked, deployment_status("Ready"), what="the redeployment to be Ready")

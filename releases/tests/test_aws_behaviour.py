@@ -3,11 +3,11 @@ deployment histories read across pages and in batches of 25, deployments that ha
 
 from django.urls import reverse
 
-from releases import polling
+from dashboard import aws
 from releases.models import ReleaseTarget, TrackRequest
-from releases.services import track_pipeline
-
-from .conftest import add_push_rule, build_tutorial, deployment_history, deployment_status, poll_until, wait_for
+from releases.tests.conftest import console_tutorial, deployment_history, deployment_status, poll_until, wait_for
+from releases.worker import polling
+from releases.worker.track import track_pipeline
 
 
 def executions(boto, pipeline):
@@ -17,13 +17,13 @@ def executions(boto, pipeline):
 def test_a_pipeline_without_its_push_rule_does_not_start_and_the_console_says_how_to_fix_it(
     client, viewer, admin_user, sandbox, boto, worker
 ):
-    t = build_tutorial(boto, push_rule=False).settle()
+    t = console_tutorial(boto, event_rules=False).settle()
     before = len(executions(boto, t.pipeline))
     t.push_image()
     sandbox.advance(10)
     assert len(executions(boto, t.pipeline)) == before
 
-    target = track_pipeline(t.pipeline)
+    target = track_pipeline(t.pipeline, connection=aws.Connection.from_settings())
     client.force_login(viewer)
     page = client.get(target.get_absolute_url()).content.decode()
     assert "Pre-flight checks failed" in page
@@ -31,7 +31,7 @@ def test_a_pipeline_without_its_push_rule_does_not_start_and_the_console_says_ho
     assert "No enabled EventBridge rule starts the pipeline when an image is pushed" in page
     assert "Fix: Create an EventBridge rule with the pattern source aws.ecr" in page
 
-    add_push_rule(boto, t)
+    t.create_event_rules()  # as the console makes them beside a pipeline with an ECR source
     client.force_login(admin_user)
     client.post(reverse("release-track"), {"pipeline_name": t.pipeline})  # the page's "Check again"
     wait_for(lambda: TrackRequest.objects.filter(status="succeeded").exists(), what="the check again")
@@ -47,7 +47,7 @@ def test_a_pipeline_without_its_push_rule_does_not_start_and_the_console_says_ho
 
 
 def test_the_rule_the_console_makes_passes_the_check(db, sandbox, tutorial):
-    target = track_pipeline(tutorial.pipeline)
+    target = track_pipeline(tutorial.pipeline, connection=aws.Connection.from_settings())
     check = next(c for c in target.checks if c["name"] == "image_push")
     assert check["ok"] is True and "starts the pipeline on a push" in check["message"]
 
@@ -55,7 +55,7 @@ def test_the_rule_the_console_makes_passes_the_check(db, sandbox, tutorial):
 def test_polling_reads_a_deployment_history_longer_than_a_batch(db, sandbox, boto, tutorial):
     sandbox.configure(list_deployments_page_size=7)
     deployment_history(boto, tutorial, 60)
-    target = track_pipeline(tutorial.pipeline)
+    target = track_pipeline(tutorial.pipeline, connection=aws.Connection.from_settings())
     polling.refresh(target.pk)
     target.refresh_from_db()
     assert target.poll_error == ""

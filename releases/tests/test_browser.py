@@ -8,8 +8,7 @@ from playwright.sync_api import expect
 
 from releases.clocks import on_dashboard_clock
 from releases.models import OperatorAction
-
-from .conftest import deployment_status, in_termination_wait, poll_until
+from releases.tests.conftest import deployment_status, in_termination_wait, poll_until
 
 pytestmark = pytest.mark.browser
 

@@ -8,9 +8,8 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from releases.models import OperatorAction
-
-from .browser import confirm, open_console
-from .conftest import deployment_status, poll_until, wait_for
+from releases.tests.browser import confirm, open_console
+from releases.tests.conftest import deployment_status, poll_until, wait_for
 
 pytestmark = pytest.mark.browser
 A = OperatorAction

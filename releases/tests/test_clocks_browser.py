@@ -21,10 +21,9 @@ from botocore.exceptions import ClientError
 from playwright.sync_api import expect
 
 from releases.models import ReleaseTarget
-from sandbox.testing import SandboxClient
-
-from .conftest import Clients, build_tutorial, wait_for
-from .test_browser import confirm
+from releases.tests.conftest import console_tutorial, wait_for
+from releases.tests.test_browser import confirm
+from sandbox.testing import SandboxClient, SandboxClients
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +46,6 @@ def live_sandbox(request, settings):
         stderr=subprocess.DEVNULL,
     )
     client = SandboxClient(f"http://127.0.0.1:{port}")
-    client.sandbox = client  # what Clients expects
     wait_for(lambda: _healthy(client), timeout=30, what="the sandbox to start")
     client.configure(clock_offset_seconds=request.param)
     client.offset = request.param
@@ -147,12 +145,13 @@ def test_countdowns_end_when_aws_ends_the_wait_and_no_duration_is_negative(
 ):
     settings.RELEASES_ACTIVE_POLL_SECONDS = 1.0
     settings.RELEASES_PAGE_POLL_SECONDS = settings.RELEASES_PAGE_IDLE_POLL_SECONDS = 0.5
-    from releases.services import track_pipeline
+    from dashboard import aws
+    from releases.worker.track import track_pipeline
 
-    boto = Clients(live_sandbox)
-    tutorial = build_tutorial(boto, ready_wait=1, termination_wait=1)
+    boto = SandboxClients(live_sandbox)
+    tutorial = console_tutorial(boto, ready_wait_minutes=1, termination_wait_minutes=1)
     finish_by_hand(tutorial)
-    target = track_pipeline(tutorial.pipeline)
+    target = track_pipeline(tutorial.pipeline, connection=aws.Connection.from_settings())
     page = sign_in(operator)
     page.goto(live_server.url + target.get_absolute_url())
     expect.set_options(timeout=90_000)

@@ -6,8 +6,9 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from releases import polling
+from releases import gone
 from releases.models import OperatorAction, ReleaseTarget
+from releases.worker import polling
 
 
 def test_a_deleted_deployment_group_marks_the_target_gone_and_recreating_it_clears_the_mark(
@@ -21,8 +22,9 @@ def test_a_deleted_deployment_group_marks_the_target_gone_and_recreating_it_clea
     polling.refresh(tracked.pk)
     tracked.refresh_from_db()
     assert tracked.gone_code == "DeploymentGroupDoesNotExistException"
-    assert tracked.gone.sentence == f"the deployment group {tutorial.group} no longer exists"
-    assert tracked.gone.step_key == "codedeploy" and tracked.gone.setup is None  # made by hand, not by the wizard
+    shown = gone.describe(tracked)
+    assert shown.sentence == f"the deployment group {tutorial.group} no longer exists"
+    assert shown.step_key == "codedeploy" and shown.setup is None  # made by hand, not by the wizard
     # A NotFound is an answer, not trouble: looked at again at the idle interval, without backing off.
     idle = timedelta(seconds=settings.RELEASES_IDLE_POLL_SECONDS)
     assert before + idle <= tracked.poll_due_at <= timezone.now() + idle

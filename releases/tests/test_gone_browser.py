@@ -8,8 +8,8 @@ from conftest import SCREENSHOTS
 from dashboard import events
 from dashboard.audit import AuditEvent
 from provisioning.tests.checks import provision_in_thread
-from releases import polling
 from releases.models import ReleaseTarget
+from releases.worker import polling
 
 pytestmark = pytest.mark.browser
 PIPELINE = "shop-pipeline"

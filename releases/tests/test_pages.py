@@ -5,10 +5,9 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from releases import polling
 from releases.clocks import on_dashboard_clock as _on_dashboard_clock
-
-from .conftest import in_termination_wait, poll_until
+from releases.tests.conftest import in_termination_wait, poll_until
+from releases.worker import polling
 
 
 def on_dashboard_clock(aws_time, target):

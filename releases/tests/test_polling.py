@@ -8,35 +8,35 @@ from django.utils import timezone
 
 from dashboard import aws
 from dashboard.audit import AuditEvent
-from releases import actions, polling
 from releases.models import OperatorAction, ReleaseTarget
-
-from .conftest import deployment_status, in_termination_wait, poll_until
+from releases.tests.conftest import deployment_status, in_termination_wait, poll_until
+from releases.web import action_requests
+from releases.worker import action_sending, polling
 
 
 def test_a_release_is_followed_to_the_end_and_each_change_is_recorded_once(tracked, tutorial, sandbox, operator):
     baseline = AuditEvent.objects.count()
-    image = tutorial.push_image()
+    digest = tutorial.push_image()
     target = poll_until(sandbox, tracked, deployment_status("Ready"), what="Ready")
 
     execution = target.latest_execution()
-    assert execution.image_digest == image["imageId"]["imageDigest"]
+    assert execution.image_digest == digest
     assert execution.image_tag == "latest" and execution.image_uri.endswith(execution.image_digest)
     deployment = target.latest_deployment()
     assert deployment.execution_id == execution.execution_id
     assert deployment.ready_wait_ends_at is not None
     assert [ts["label"] for ts in deployment.task_sets] == ["BLUE", "GREEN"]
-    assert deployment.green["task_definition"].endswith(":3") and deployment.green["image"].endswith(
-        image["imageId"]["imageDigest"]
-    )
+    assert deployment.green["task_definition"].endswith(":3") and deployment.green["image"].endswith(digest)
     assert target.active
 
-    reroute = actions.request_action(target, OperatorAction.REROUTE, user=operator, reason="smoke test passed")
-    actions.send(reroute.pk)
+    reroute = action_requests.request_action(target, OperatorAction.REROUTE, user=operator, reason="smoke test passed")
+    action_sending.send(reroute.pk)
     target = poll_until(sandbox, target, in_termination_wait, what="termination wait")
     assert target.latest_deployment().green_weight == 100
-    terminate = actions.request_action(target, OperatorAction.TERMINATE_ORIGINAL, user=operator, reason="all good")
-    actions.send(terminate.pk)
+    terminate = action_requests.request_action(
+        target, OperatorAction.TERMINATE_ORIGINAL, user=operator, reason="all good"
+    )
+    action_sending.send(terminate.pk)
     target = poll_until(sandbox, target, deployment_status("Succeeded"), what="Succeeded")
     target = poll_until(sandbox, target, lambda t: t.latest_execution().status == "Succeeded", what="execution end")
 

@@ -9,10 +9,9 @@ from playwright.sync_api import expect
 
 from dashboard import aws as dashboard_aws
 from provisioning.tests.checks import follow_release_to_the_end, provision_in_thread
-from releases import polling
 from releases.models import ReleaseTarget
-from releases.tests.conftest import Clients
-from sandbox.testing import run_sandbox
+from releases.worker import polling
+from sandbox.testing import SandboxClients, run_sandbox
 from sandbox.tutorial import image_manifest
 
 pytestmark = pytest.mark.browser
@@ -67,7 +66,7 @@ def test_a_restarted_sandbox_keeps_the_setup_and_the_console_releases_again(
     assert first.status == "Succeeded"
 
     sandbox = restartable.restart()  # Ctrl-C, `make demo` again: the dashboard's side kept running here
-    boto = Clients(sandbox)
+    boto = SandboxClients(sandbox)
     polling.refresh(target.pk)
     target.refresh_from_db()
     assert (target.gone_since, target.poll_error) == (None, "")

@@ -9,11 +9,10 @@ import sys
 import time
 import urllib.request
 from datetime import datetime
-from types import SimpleNamespace
 
 import pytest
 
-from sandbox.testing import SandboxClient, SandboxControlError, run_sandbox
+from sandbox.testing import SandboxClient, SandboxClients, SandboxControlError, run_sandbox
 from sandbox.tutorial import Tutorial
 
 
@@ -35,19 +34,13 @@ def test_emulated_timestamps_follow_the_sandbox_clock(aws):
     assert (completed - created).total_seconds() == 3600
 
 
-def clients(session, endpoint_url, *names):
-    return SimpleNamespace(**{n: session.client(n, endpoint_url=endpoint_url) for n in names})
-
-
-def test_speed_factor_runs_deployments_by_itself(sandbox, boto_session):
+def test_speed_factor_runs_deployments_by_itself(sandbox):
     # A second in-process sandbox shares moto's state with the session one: both reset before use.
     with run_sandbox(manual_clock=False, speed=200) as fast:
         fast.reset()
         with pytest.raises(SandboxControlError, match="manual clock"):
             fast.advance(10)
-        aws = clients(
-            boto_session, fast.endpoint_url, "ecr", "ecs", "ec2", "elbv2", "iam", "codecommit", "codedeploy", "s3"
-        )
+        aws = SandboxClients(fast)
         t = Tutorial(aws, ready_wait_minutes=None, termination_wait_minutes=1).build(pipeline=False)
         deployment_id = t.create_deployment()
         deadline = time.monotonic() + 10

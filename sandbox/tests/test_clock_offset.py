@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from sandbox.settings import DEFAULTS
-from sandbox.testing import SandboxControlError, run_sandbox
+from sandbox.testing import SandboxClients, SandboxControlError, run_sandbox
 from sandbox.tutorial import Tutorial
 
 
@@ -44,11 +44,11 @@ def test_a_reset_puts_the_clock_back_on_time(aws):
     assert abs((header - datetime.fromisoformat(clock)).total_seconds()) < 1.5
 
 
-def test_a_real_time_sandbox_dates_its_answers_by_its_own_clock(boto_session):
+def test_a_real_time_sandbox_dates_its_answers_by_its_own_clock():
     with run_sandbox(manual_clock=False) as live:
         live.reset()
         live.configure(clock_offset_seconds=-300)
-        codedeploy = boto_session.client("codedeploy", endpoint_url=live.endpoint_url)
+        codedeploy = SandboxClients(live).codedeploy
         header = parsedate_to_datetime(codedeploy.list_applications()["ResponseMetadata"]["HTTPHeaders"]["date"])
         assert header.timestamp() - time.time() == pytest.approx(-300, abs=1.5)
         live.reset()

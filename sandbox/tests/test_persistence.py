@@ -11,31 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 
-from sandbox.testing import SandboxClient, run_sandbox
+from sandbox.testing import SandboxClient, SandboxClients, run_sandbox
 from sandbox.tutorial import Tutorial
 
 from .helpers import PIPELINE, deployment, executions, forward_weights, primary_task_set, target
-
-
-class Clients:
-    def __init__(self, endpoint_url):
-        session = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-        )
-        config = Config(retries={"max_attempts": 2, "mode": "standard"})
-        self._make = lambda name: session.client(name, endpoint_url=endpoint_url, config=config)
-        self._cache = {}
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name not in self._cache:
-            self._cache[name] = self._make(name)
-        return self._cache[name]
 
 
 def forget_moto():
@@ -58,7 +39,7 @@ def newest_deployment_id(aws):
 
 def test_a_restart_keeps_every_resource_and_a_release_still_works(state_dir):
     with run_sandbox(state_dir=state_dir) as sb:
-        aws = Clients(sb.endpoint_url)
+        aws = SandboxClients(sb)
         tutorial = Tutorial(aws, ready_wait_minutes=None, termination_wait_minutes=0).build()
         sb.advance(120)
         first = newest_deployment_id(aws)
@@ -67,7 +48,7 @@ def test_a_restart_keeps_every_resource_and_a_release_still_works(state_dir):
     forget_moto()
 
     with run_sandbox(state_dir=state_dir) as sb:
-        aws = Clients(sb.endpoint_url)
+        aws = SandboxClients(sb)
         assert sb.health()["clock"] >= saved_clock  # the sandbox clock never goes back
         assert aws.ecr.describe_repositories()["repositories"][0]["repositoryName"] == "nginx"
         assert len(aws.ecr.describe_images(repositoryName="nginx")["imageDetails"]) == 1
@@ -101,7 +82,7 @@ def test_a_restart_keeps_every_resource_and_a_release_still_works(state_dir):
 
 def test_an_in_flight_release_carries_on_after_a_restart(state_dir):
     with run_sandbox(state_dir=state_dir) as sb:
-        aws = Clients(sb.endpoint_url)
+        aws = SandboxClients(sb)
         tutorial = Tutorial(aws, ready_wait_minutes=60, termination_wait_minutes=60).build()
         sb.advance(15)  # the deployment is installing the replacement task set
         deployment_id = newest_deployment_id(aws)
@@ -111,7 +92,7 @@ def test_an_in_flight_release_carries_on_after_a_restart(state_dir):
     forget_moto()
 
     with run_sandbox(state_dir=state_dir) as sb:
-        aws = Clients(sb.endpoint_url)
+        aws = SandboxClients(sb)
         sb.advance(60)
         info = deployment(aws, deployment_id)
         assert info["status"] == "Ready"  # Install, test traffic and its hooks went on; waiting for a reroute
@@ -120,7 +101,7 @@ def test_an_in_flight_release_carries_on_after_a_restart(state_dir):
     forget_moto()
 
     with run_sandbox(state_dir=state_dir) as sb:  # restarted while waiting at Ready
-        aws = Clients(sb.endpoint_url)
+        aws = SandboxClients(sb)
         assert deployment(aws, deployment_id)["status"] == "Ready"
         aws.codedeploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="READY_WAIT")
         sb.advance(30)
@@ -130,7 +111,7 @@ def test_an_in_flight_release_carries_on_after_a_restart(state_dir):
     forget_moto()
 
     with run_sandbox(state_dir=state_dir) as sb:  # restarted during the termination wait
-        aws = Clients(sb.endpoint_url)
+        aws = SandboxClients(sb)
         aws.codedeploy.continue_deployment(deploymentId=deployment_id, deploymentWaitType="TERMINATION_WAIT")
         sb.advance(30)
         assert deployment(aws, deployment_id)["status"] == "Succeeded"
@@ -143,7 +124,7 @@ def test_a_corrupt_state_file_starts_empty_and_is_kept_aside(state_dir, caplog):
     state_dir.mkdir(parents=True)
     (state_dir / "state.pickle").write_bytes(b"not a pickle at all")
     with caplog.at_level("ERROR", logger="sandbox"), run_sandbox(state_dir=state_dir) as sb:
-        aws = Clients(sb.endpoint_url)
+        aws = SandboxClients(sb)
         assert aws.ecr.describe_repositories()["repositories"] == []
         aws.ecr.create_repository(repositoryName="after-the-bad-file")
     assert "SANDBOX STATE NOT RESTORED" in caplog.text
@@ -151,17 +132,17 @@ def test_a_corrupt_state_file_starts_empty_and_is_kept_aside(state_dir, caplog):
     assert [p.read_bytes() for p in kept] == [b"not a pickle at all"]
     forget_moto()
     with run_sandbox(state_dir=state_dir) as sb:  # the new state was saved over it
-        names = [r["repositoryName"] for r in Clients(sb.endpoint_url).ecr.describe_repositories()["repositories"]]
+        names = [r["repositoryName"] for r in SandboxClients(sb).ecr.describe_repositories()["repositories"]]
         assert names == ["after-the-bad-file"]
 
 
 def test_a_reset_is_saved_too(state_dir):
     with run_sandbox(state_dir=state_dir) as sb:
-        Clients(sb.endpoint_url).ecr.create_repository(repositoryName="soon-gone")
+        SandboxClients(sb).ecr.create_repository(repositoryName="soon-gone")
         sb.reset()
     forget_moto()
     with run_sandbox(state_dir=state_dir) as sb:
-        assert Clients(sb.endpoint_url).ecr.describe_repositories()["repositories"] == []
+        assert SandboxClients(sb).ecr.describe_repositories()["repositories"] == []
 
 
 def wait_for_health(url, process, deadline=60):
@@ -200,10 +181,11 @@ def free_port():
 def test_python_m_sandbox_keeps_its_state_across_a_sigterm(tmp_path):
     state_dir, port = tmp_path / "sandbox", free_port()
     url = f"http://127.0.0.1:{port}"
+    aws = SandboxClients(SandboxClient(url))
     process = start_process(state_dir, port)
     try:
         wait_for_health(url, process)
-        Clients(url).ecr.create_repository(repositoryName="kept")
+        aws.ecr.create_repository(repositoryName="kept")
         process.send_signal(signal.SIGTERM)  # what `make demo` sends each process on Ctrl-C
         assert process.wait(timeout=30) == 0
         assert (state_dir / "state.pickle").exists()
@@ -212,7 +194,7 @@ def test_python_m_sandbox_keeps_its_state_across_a_sigterm(tmp_path):
     process = start_process(state_dir, port)
     try:
         wait_for_health(url, process)
-        names = [r["repositoryName"] for r in Clients(url).ecr.describe_repositories()["repositories"]]
+        names = [r["repositoryName"] for r in aws.ecr.describe_repositories()["repositories"]]
         assert names == ["kept"]
     finally:
         process.send_signal(signal.SIGTERM)

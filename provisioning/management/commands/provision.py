@@ -5,9 +5,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from dashboard import sandbox_info
-from provisioning import forms, runner, services, steps
 from provisioning.models import Setup, StepRun
+from provisioning.web import forms, step_requests
+from provisioning.worker import runner, steps
 
 
 def yes_no(value):
@@ -27,11 +27,6 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("name", help="The setup's name; an existing setup is resumed or rerun.")
         parser.add_argument("--until", choices=steps.KEYS, help="Stop after this step.")
-        parser.add_argument(
-            "--sample-image",
-            action="store_true",
-            help="When a step waits for an image, push the sandbox's sample image (local sandbox only).",
-        )
         parser.add_argument("--user", help="Whom the audit log names as having run the steps.")
         seen = {"name"}
         for form in forms.FORMS.values():
@@ -46,8 +41,7 @@ class Command(BaseCommand):
                     option["choices"] = [str(value) for value, _ in field.choices]
                 parser.add_argument(f"--{field_name.replace('_', '-')}", **option)
 
-    def handle(self, *args, name, until, sample_image, user, **options):
-        self.sample_image = sample_image
+    def handle(self, *args, name, until, user, **options):
         self.user = get_user_model().objects.filter(username=user).first() if user else None
         if user and self.user is None:
             raise CommandError(f"There is no user {user!r}.")
@@ -64,7 +58,7 @@ class Command(BaseCommand):
                 run = self.start(setup, step.KEY, overrides)
             self.stdout.write(f"{steps.KEYS.index(step.KEY)}. {step.TITLE}")
             run = self.follow(run)
-            if run.status == StepRun.FAILED:
+            if run.has_failed:
                 raise CommandError(f"{step.TITLE} failed: {run.error_code}: {run.error_message}")
             setup.refresh_from_db()
             if until == step.KEY:
@@ -83,23 +77,23 @@ class Command(BaseCommand):
     def create(self, name, overrides):
         form = self.form("connect", None, name, overrides)
         self.refuse_invalid(form)
-        return services.create_setup(form.cleaned_data, user=self.user, enqueue=False)
+        return step_requests.create_setup(form.cleaned_data, user=self.user, enqueue=False)
 
     def start(self, setup, key, overrides):
         form = self.form(key, setup, setup.name, overrides)
         self.refuse_invalid(form)
         values = {k: v for k, v in form.cleaned_data.items() if k != "name"}
         try:
-            return services.start_step(setup, key, values, user=self.user, enqueue=False)
-        except services.Busy as busy:
+            return step_requests.start_step(setup, key, values, user=self.user, enqueue=False)
+        except step_requests.Busy as busy:
             # A run left unfinished (an earlier provision was stopped): finish it here first, then go on.
             unfinished = setup.runs.filter(status__in=StepRun.ACTIVE).first()
             if unfinished is None:
                 raise CommandError(str(busy)) from busy
             self.stdout.write(f"   finishing the unfinished run of step {unfinished.step} first")
-            if self.follow(unfinished).status == StepRun.FAILED:
+            if self.follow(unfinished).has_failed:
                 raise CommandError(f"{unfinished.step}: {unfinished.error_code}: {unfinished.error_message}") from busy
-            return services.start_step(setup, key, values, user=self.user, enqueue=False)
+            return step_requests.start_step(setup, key, values, user=self.user, enqueue=False)
 
     def refuse_invalid(self, form):
         if problems := self.problems(form):
@@ -110,27 +104,20 @@ class Command(BaseCommand):
 
     def follow(self, run):
         """Run the step here; while it waits, sleep until it wants to look again."""
-        pushed, said = False, ""
+        said = ""
         while True:
             run = runner.execute(run.pk, report=self.report) or self.elsewhere(run)
             if run.status != StepRun.WAITING:
                 return run
-            if self.sample_image and not pushed and services.waits_for_image(run):
-                self.push_sample_image(run.setup)
-                pushed = True
-            elif run.message != said:
+            if not self.acted_while_waiting(run) and run.message != said:
                 self.stdout.write(f"   … {run.message}")
-                if not said and services.waits_for_image(run) and run.setup.is_sandbox:
-                    self.stdout.write("   (this is the sandbox: --sample-image pushes one for you)")
                 said = run.message
             time.sleep(max(0.0, (run.wake_at - timezone.now()).total_seconds()))
 
-    def push_sample_image(self, setup):
-        if not setup.is_sandbox:
-            raise CommandError("--sample-image works only against the local sandbox AWS.")
-        repository, tag = setup.config["ecr_repository"], setup.config["image_tag"]
-        image = sandbox_info.push_sample_image(repository, tag, f"{setup.name} {timezone.now().isoformat()}")
-        self.stdout.write(f"   pushed a sample image to {repository}:{tag} ({image['imageId']['imageDigest'][:19]})")
+    def acted_while_waiting(self, run):
+        """Where a command that extends this one acts on a waiting run (True: it did, and the wait's message is not
+        printed this time). This one only waits."""
+        return False
 
     def elsewhere(self, run):
         until = f" until at least {run.lease_expires_at:%H:%M:%S} UTC" if run.lease_expires_at else ""

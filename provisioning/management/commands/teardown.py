@@ -3,8 +3,9 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from provisioning import runner, services
 from provisioning.models import Setup, StepRun
+from provisioning.web import step_requests
+from provisioning.worker import runner
 
 
 class Command(BaseCommand):
@@ -21,8 +22,8 @@ class Command(BaseCommand):
         if confirm != name:
             raise CommandError(f"--confirm must be {name} exactly.")
         try:
-            run = services.teardown(setup, enqueue=False)
-        except services.Busy as busy:
+            run = step_requests.teardown(setup, enqueue=False)
+        except step_requests.Busy as busy:
             raise CommandError(str(busy)) from busy
         while True:
             run = runner.execute(run.pk, report=self.report) or self.elsewhere(run)
@@ -30,7 +31,7 @@ class Command(BaseCommand):
                 break
             self.stdout.write(f"   … {run.message}")
             time.sleep(max(0.0, (run.wake_at - timezone.now()).total_seconds()))
-        if run.status == StepRun.FAILED:
+        if run.has_failed:
             raise CommandError(f"Teardown failed: {run.error_code}: {run.error_message}")
         self.stdout.write(self.style.SUCCESS(f"Teardown of {name} is done."))
 

@@ -1,7 +1,8 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from dashboard import aws
-from releases.services import TrackingError, track_pipeline
+from releases.worker.track import TrackingError, track_pipeline
 
 
 class Command(BaseCommand):
@@ -11,10 +12,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("pipeline", help="the CodePipeline pipeline's name")
+        parser.add_argument("--region", default=settings.AWS_REGION, help="the pipeline's AWS region")
+        parser.add_argument("--profile", default=settings.AWS_PROFILE, help="the AWS profile (blank: default chain)")
 
-    def handle(self, pipeline, **options):
+    def handle(self, pipeline, region, profile, **options):
+        connection = aws.Connection(region, profile, settings.AWS_ENDPOINT_URL)
         try:
-            target = track_pipeline(pipeline)
+            target = track_pipeline(pipeline, connection=connection)
         except TrackingError as error:
             raise CommandError(str(error)) from None
         except aws.AwsError as error:

@@ -1,0 +1,22 @@
+"""How often polled fragments ask again, from settings: hx-trigger="every {% job_poll_every %}"."""
+
+from django import template
+from django.conf import settings
+
+register = template.Library()
+
+
+def _every(seconds):
+    return f"{seconds:g}s"
+
+
+@register.simple_tag
+def job_poll_every():
+    """For the line of an unfinished job (a wizard step, an operator action, a check, a tracking request)."""
+    return _every(settings.JOB_POLL_SECONDS)
+
+
+@register.simple_tag
+def summary_poll_every():
+    """For the table of release targets."""
+    return _every(settings.RELEASES_SUMMARY_POLL_SECONDS)

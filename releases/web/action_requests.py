@@ -1,0 +1,102 @@
+"""Requesting an operator action, in the web request: a row and its `requested` audit event, in one transaction.
+
+An action is requested → sent → confirmed | rejected | failed. A partial unique index allows one open action per
+target and kind, so a double click or two operators at once make one row; the worker that moves the row from
+requested to sent (a conditional update) calls AWS (releases/worker/action_sending.py).
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dashboard import jobs
+from dashboard.audit import AuditEvent, record
+from releases.action_kinds import KINDS
+from releases.models import OperatorAction
+from releases.offers import available
+
+A = OperatorAction
+
+
+class ActionRefused(Exception):
+    """The action is not possible in the target's current state; the message says why."""
+
+
+class AlreadyRequested(ActionRefused):
+    def __init__(self, action):
+        who = action.requested_by.get_username() if action.requested_by else "someone"
+        at = timezone.localtime(action.created_at)
+        super().__init__(
+            f"{who} already asked for “{action.get_kind_display()}” at {at:%H:%M:%S}"
+            f" ({action.status}){'; it is being handled' if action.is_open else ''}."
+        )
+        self.action = action
+
+
+def request_action(target, kind, *, user, reason, expected=None, extra=None, request=None):
+    """Create the action row and its `requested` event; the worker sends it once this commits.
+
+    `expected` are the ids the operator saw (deployment, execution, stage): if the state moved on since the page
+    was drawn, the action is refused rather than applied to something else.
+    """
+    offered = available(target).get(kind)
+    label = KINDS[kind].label
+    if offered is None:
+        raise ActionRefused(f"“{label}” is not possible in the current state.")
+    for key, value in (expected or {}).items():
+        if value and offered.get(key) and offered[key] != value:
+            raise ActionRefused(
+                f"“{label}” was not sent: the {key.replace('_', ' ')} changed since the page was shown."
+            )
+    params = {**offered, **(extra or {})}
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                action = OperatorAction.objects.create(
+                    target=target,
+                    kind=kind,
+                    params=params,
+                    reason=reason,
+                    requested_by=user,
+                    region=target.region,
+                    profile=target.profile,
+                )
+                # Checked after the insert, which fails while the same action is open: one that closed just before
+                # is visible here, so no moment lets a second one through.
+                done = _done_since_last_refresh(target, kind, offered, excluding=action.pk)
+                if done is not None:
+                    raise AlreadyRequested(done)
+                event = record(
+                    KINDS[kind].event,
+                    outcome=AuditEvent.REQUESTED,
+                    user=user,
+                    request=request,
+                    target_type="action",
+                    target_id=action.pk,
+                    scope=target.name,
+                    reason=reason,
+                    params={"kind": kind, **params},
+                )
+                OperatorAction.objects.filter(pk=action.pk).update(audit_event_id=event.pk)
+                action.audit_event_id = event.pk
+                transaction.on_commit(lambda job=action: jobs.enqueue(job))
+            target.bump()
+            return action
+        except IntegrityError:
+            existing = OperatorAction.objects.filter(target=target, kind=kind, status__in=A.OPEN).first()
+            if existing is None:
+                continue  # it closed in between: try once more
+            raise AlreadyRequested(existing) from None
+    raise ActionRefused(f"“{label}” could not be requested; try again.")
+
+
+def _done_since_last_refresh(target, kind, offered, excluding):
+    """The same action, already accepted by AWS after the state shown was read: doing it again would be a second
+    call for one intention (a double click that came after the first was sent)."""
+    done = OperatorAction.objects.filter(target=target, kind=kind, status=A.CONFIRMED).exclude(pk=excluding)
+    done = done.select_related("requested_by")
+    if target.polled_at is not None:
+        done = done.filter(finished_at__gte=target.polled_at)
+    for action in done.order_by("-finished_at")[:5]:
+        if all(action.params.get(key) == value for key, value in offered.items()):
+            return action
+    return None

@@ -1,0 +1,159 @@
+"""What the console and overview show of a target, from the database only (no AWS calls here)."""
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from releases import action_kinds, clocks, offers
+from releases.models import Deployment, OperatorAction, ReleaseTarget
+from releases.web import release_progress
+
+
+@dataclass
+class Traffic:
+    original: int
+    replacement: int
+    rolled_back: bool = False
+
+    @property
+    def label(self):
+        if self.rolled_back:
+            return f"{self.original}% on the original (rolled back)"
+        return f"{self.original}% original · {self.replacement}% replacement"
+
+
+def traffic(target):
+    """Production traffic between the original (blue) and replacement (green) task sets, as last seen."""
+    latest = target.latest_deployment()
+    if latest is None:
+        return None
+    if latest.rollback_of:  # a rollback's "green" is the original task set
+        return Traffic(latest.green_weight, latest.blue_weight if latest.blue else 0, rolled_back=True)
+    if not latest.task_sets:
+        return None
+    if latest.status in ("Failed", "Stopped") and not latest.rollback_deployment_id and latest.green_weight == 0:
+        return Traffic(100, 0)
+    return Traffic(latest.blue_weight if latest.blue else 0, latest.green_weight)
+
+
+def summary(target):
+    """One row of the overview: last release, deployment status, traffic split, who must act."""
+    deployment = target.latest_deployment()
+    release = target.latest_release_deployment()
+    return {
+        "target": target,
+        "execution": target.latest_execution(),
+        "deployment": deployment,
+        "release": release,
+        "traffic": traffic(target),
+        "needs_action": needs_action(release),
+    }
+
+
+def needs_action(deployment):
+    """What an operator must decide now, with the deadline; None when nobody must act."""
+    if deployment is None:
+        return None
+    if deployment.is_ready_wait:
+        return {
+            "what": "Waiting for reroute",
+            "until": deployment.ready_wait_ends_at,
+            "then": "traffic stays on the original and the deployment stops",
+        }
+    if deployment.is_termination_wait:
+        return {
+            "what": "In the termination wait",
+            "until": deployment.termination_wait_ends_at,
+            "then": "the original task set is terminated",
+        }
+    return None
+
+
+def lifecycle(deployment):
+    """The eight ECS lifecycle events in AWS's order, each with its status and duration."""
+    if deployment is None:
+        return []
+    by_name = {e["name"]: e for e in deployment.lifecycle_events}
+    rows = []
+    for name in Deployment.LIFECYCLE_EVENTS:
+        event = by_name.get(name, {"name": name, "status": "Pending"})
+        start, end = (release_progress._when(event.get(k)) for k in ("start", "end"))
+        rows.append(
+            {
+                **event,
+                "start_at": start,
+                "end_at": end,
+                "seconds": clocks.seconds_between(start, end),  # both AWS's times: one clock
+            }
+        )
+    return rows
+
+
+def task_sets(deployment, rollback):
+    """The release's task sets as they are now: after a rollback, as its rollback deployment last saw them (which
+    labels the original it restores GREEN and the replacement it removes BLUE)."""
+    source, original = (rollback, "GREEN") if rollback and rollback.task_sets else (deployment, "BLUE")
+    rows = []
+    for task_set in (source.task_sets if source else []) or []:
+        is_original = task_set.get("label") == original
+        role, colour = ("original", "blue") if is_original else ("replacement", "green")
+        rows.append({**task_set, "role": role, "colour": colour})
+    return sorted(rows, key=lambda row: row["role"] != "original")
+
+
+def answer_now(action):
+    """AWS's answer to an action as it reads now. StopDeployment's "a rollback deployment is in progress" is true
+    only until that rollback deployment ends; after that, its outcome is what is true."""
+    message = (action.result or {}).get("stop_message", "")
+    if not message or action.kind != OperatorAction.ROLLBACK:
+        return message
+    deployments = action.target.deployments
+    stopped = deployments.filter(deployment_id=action.params.get("deployment_id")).first()
+    if stopped is None or not stopped.rollback_deployment_id:
+        return message
+    rollback = deployments.filter(deployment_id=stopped.rollback_deployment_id).first()
+    if rollback and not rollback.is_active:
+        return f"rollback deployment {rollback.deployment_id} {rollback.status}"
+    return message
+
+
+def console(target, execution_id=None, user_can_operate=False):
+    release = release_progress.current_release(target, execution_id)
+    deployment = release.deployment or target.latest_deployment()
+    offered = offers.available(target) if user_can_operate else {}
+    recent_actions = list(target.actions.select_related("requested_by", "target")[:8])
+    return {
+        "target": target,
+        "release": release,
+        "deployment": deployment,
+        "rollback": release.rollback,
+        "lifecycle": lifecycle(deployment),
+        "rollback_lifecycle": lifecycle(release.rollback),
+        "task_sets": task_sets(deployment, release.rollback),
+        "traffic": traffic(target),
+        "needs_action": needs_action(deployment),
+        "stages": target.pipeline_state.get("stages", []),
+        "executions": target.executions.all()[:10],
+        "history": target.deployments.exclude(deployment_id=getattr(deployment, "deployment_id", ""))[:20],
+        "offered": [(kind, action_kinds.KINDS[kind], params) for kind, params in offered.items()],
+        "open_actions": target.actions.filter(status__in=OperatorAction.OPEN).select_related("requested_by"),
+        "recent_actions": recent_actions,
+        "last_answer": answer_now(recent_actions[0]) if recent_actions else "",
+        "now": timezone.now(),
+        # How often the page asks for its fragment (database only): often while something moves, rarely when idle.
+        "poll_every": settings.RELEASES_PAGE_POLL_SECONDS
+        if target.active
+        else settings.RELEASES_PAGE_IDLE_POLL_SECONDS,
+    }
+
+
+def summary_etag():
+    """Changes whenever any target's shown state does: the overview card's fragment is redrawn only then."""
+    versions = ReleaseTarget.objects.order_by("pk").values_list("pk", "version")
+    return hashlib.sha1(repr(list(versions)).encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def summaries():
+    return [summary(t) for t in ReleaseTarget.objects.all()]

@@ -1,0 +1,71 @@
+from django import forms
+from django.conf import settings
+
+from provisioning.names import validate_profile, validate_region
+
+
+class TrackForm(forms.Form):
+    pipeline_name = forms.RegexField(
+        label="Pipeline name",
+        regex=r"^[A-Za-z0-9.@_-]{1,100}$",
+        error_messages={"invalid": "A pipeline name has 1 to 100 letters, digits or . @ - _ characters."},
+    )
+    region = forms.CharField(
+        label="Region",
+        max_length=32,
+        required=False,  # blank: the dashboard's own region (AWS_REGION), as before there was a choice
+        validators=[validate_region],
+        help_text="The AWS region the pipeline is in.",
+    )
+    profile = forms.CharField(
+        label="Profile",
+        max_length=64,
+        required=False,
+        validators=[validate_profile],
+        help_text="Optional: a named AWS profile of the workers; blank uses their default credentials.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].initial = settings.AWS_REGION
+
+
+class ActionForm(forms.Form):
+    """The confirmation of an operator action: a reason, and the ids the operator saw when asking."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Why, for the audit history"}),
+        max_length=1000,
+        help_text="Kept in the audit history with your name, the time and AWS's answer.",
+    )
+    deployment_id = forms.CharField(required=False, widget=forms.HiddenInput)
+    execution_id = forms.CharField(required=False, widget=forms.HiddenInput)
+    stage = forms.CharField(required=False, widget=forms.HiddenInput)
+    abandon = forms.TypedChoiceField(
+        required=False,
+        label="How to stop",
+        choices=[
+            ("", "Stop and wait: running actions finish"),
+            ("1", "Stop and abandon: running actions are abandoned"),
+        ],
+        coerce=bool,
+        empty_value=False,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, kind, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind != "stop_execution":
+            del self.fields["abandon"]
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if len(reason) < 3:
+            raise forms.ValidationError("Say briefly why (at least 3 characters).")
+        return reason
+
+    def expected(self):
+        return {k: self.cleaned_data.get(k, "") for k in ("deployment_id", "execution_id", "stage")}
+
+    def extra(self):
+        return {"abandon": self.cleaned_data["abandon"]} if "abandon" in self.fields else {}

@@ -1,0 +1,152 @@
+"""One release, told in order: image pushed → execution started → deployment created → test traffic → reroute →
+original terminated (or rolled back), with what operators did at each step from the audit history."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Q
+
+from dashboard import events
+from dashboard.audit import AuditEvent
+from releases.models import Deployment, Execution
+
+DONE, CURRENT, PENDING, FAILED = "done", "current", "pending", "failed"
+STEP_OF_ACTION = {
+    events.RELEASE_CHANGE: "started",
+    events.STOP_EXECUTION: "started",
+    events.RETRY_STAGE: "started",
+    events.REDEPLOY_PREVIOUS: "deployment",
+    events.REROUTE: "reroute",
+    events.ROLLBACK: "end",
+    events.TERMINATE_ORIGINAL: "end",
+}
+
+
+@dataclass
+class Step:
+    key: str
+    title: str
+    state: str = PENDING
+    at: datetime | None = None
+    detail: str = ""
+    actions: list = field(default_factory=list)
+
+
+@dataclass
+class Release:
+    execution: Execution | None
+    deployment: Deployment | None
+    rollback: Deployment | None
+    steps: list = field(default_factory=list)
+
+
+def current_release(target, execution_id=None):
+    """The release shown: the given execution's, else the newest execution or deployment."""
+    execution = None
+    if execution_id:
+        execution = target.executions.filter(execution_id=execution_id).first()
+    deployment = None
+    if execution is None:
+        execution = target.executions.exclude(status__in=("Superseded",)).first()
+        latest = target.latest_release_deployment()
+        if (
+            latest
+            and not latest.execution_id
+            and (execution is None or _later(latest.created_at, execution.started_at))
+        ):
+            execution, deployment = None, latest
+    if execution is not None:
+        deployment = target.deployments.filter(rollback_of="", execution_id=execution.execution_id).first()
+    rollback = None
+    if deployment and deployment.rollback_deployment_id:
+        rollback = target.deployments.filter(deployment_id=deployment.rollback_deployment_id).first()
+    release = Release(execution, deployment, rollback)
+    release.steps = steps(target, release)
+    return release
+
+
+def _later(a, b):
+    return a is not None and (b is None or a > b)
+
+
+def _event(deployment, name):
+    if deployment is None:
+        return {}
+    return next((e for e in deployment.lifecycle_events if e["name"] == name), {})
+
+
+def _when(value):
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def steps(target, release):
+    e, d, r = release.execution, release.deployment, release.rollback
+    pushed = Step("pushed", "Image pushed")
+    if e and (e.image_digest or e.image_pushed_at):
+        pushed.state, pushed.at = DONE, e.image_pushed_at
+        pushed.detail = f"{e.image_tag or 'image'} {e.image_digest[:19]}".strip()
+    started = Step("started", "Execution started")
+    if e:
+        started.state = FAILED if e.status in ("Failed", "Stopped") else DONE
+        started.at = e.started_at
+        started.detail = f"{e.trigger.get('triggerType', '')} · execution {e.status.lower()}".strip(" ·")
+    created = Step("deployment", "Deployment created")
+    if d:
+        created.state, created.at = DONE, d.created_at
+        created.detail = d.deployment_id + (f" · {d.description}" if not e and d.description else "")
+    test = Step("test", "Test traffic")
+    test_event = _event(d, "AllowTestTraffic")
+    if test_event.get("status") == "Succeeded":
+        test.state, test.at, test.detail = DONE, _when(test_event.get("end")), "test listener on the replacement"
+    elif test_event.get("status") == "InProgress":
+        test.state = CURRENT
+    reroute = Step("reroute", "Reroute")
+    allow = _event(d, "AllowTraffic")
+    if d and d.status == "Ready":
+        reroute.state, reroute.detail = CURRENT, "waiting for an operator"
+        reroute.at = d.ready_wait_ends_at
+    elif allow.get("status") == "Succeeded" and not (d and d.rollback_of):
+        reroute.state, reroute.at, reroute.detail = (
+            DONE,
+            _when(allow.get("end")),
+            "production traffic on the replacement",
+        )
+    elif allow.get("status") == "InProgress":
+        reroute.state, reroute.detail = CURRENT, f"{d.green_weight}% on the replacement"
+    end = _end_step(d, r)
+    result = [pushed, started, created, test, reroute, end]
+    _attach_actions(target, release, {s.key: s for s in result})
+    return result
+
+
+def _end_step(d, r):
+    if d is None:
+        return Step("end", "Original terminated")
+    if d.rollback_deployment_id or (d.status in ("Failed", "Stopped")):
+        end = Step("end", "Rolled back" if d.rollback_deployment_id else f"Deployment {d.status.lower()}", FAILED)
+        end.at = (r.completed_at if r else None) or d.completed_at
+        reason = d.error_message or d.rollback_message
+        end.detail = reason + (f" · rollback {r.deployment_id} {r.status.lower()}" if r else "")
+        if r and r.is_active:
+            end.state = CURRENT
+        return end
+    end = Step("end", "Original terminated")
+    if d.status == "Succeeded":
+        end.state, end.at, end.detail = DONE, d.completed_at, "release finished"
+    elif d.is_termination_wait:
+        end.state, end.at, end.detail = CURRENT, d.termination_wait_ends_at, "termination wait"
+    return end
+
+
+def _attach_actions(target, release, by_key):
+    ids = [x.deployment_id for x in (release.deployment, release.rollback) if x]
+    query = Q(params__deployment_id__in=ids) | Q(params__new_deployment_id__in=ids) if ids else Q(pk__in=[])
+    if release.execution:
+        query |= Q(params__execution_id=release.execution.execution_id)
+    found = AuditEvent.objects.filter(query, scope=target.name, action__in=events.OPERATOR_ACTIONS)
+    latest = {}
+    for event in found.order_by("created_at", "id"):
+        latest[event.target_id] = event  # the outcome replaces the request
+    for event in latest.values():
+        step = by_key.get(STEP_OF_ACTION.get(event.action, "started"))
+        step.actions.append(event)

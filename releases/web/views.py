@@ -1,0 +1,130 @@
+"""The release console's pages and htmx fragments. They read the database only; AWS is the workers' business."""
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
+
+from dashboard.jobs import job_fragment
+from dashboard.roles import ADMIN, OPERATOR, VIEWER, has_role, role_required
+from releases import action_kinds, offers
+from releases.models import OperatorAction, ReleaseTarget, TrackRequest
+from releases.web import action_requests, display, track_requests
+from releases.web.forms import ActionForm, TrackForm
+
+
+def _unchanged(request, etag):
+    """204 (nothing to swap) when the fragment the browser holds is still current."""
+    return request.GET.get("v") == str(etag)
+
+
+@require_GET
+@role_required(VIEWER)
+def index(request):
+    return render(request, "releases/index.html", _index_context(TrackForm()))
+
+
+def _index_context(form):
+    return {
+        "summaries": display.summaries(),
+        "etag": display.summary_etag(),
+        "form": form,
+        "jobs": TrackRequest.objects.select_related("target")[:5],
+    }
+
+
+@require_GET
+@role_required(VIEWER)
+def summary(request):
+    etag = display.summary_etag()
+    if _unchanged(request, etag):
+        return HttpResponse(status=204)
+    return render(request, "releases/summary.html#targets", {"summaries": display.summaries(), "etag": etag})
+
+
+@require_POST
+@role_required(ADMIN)
+def track(request):
+    form = TrackForm(request.POST)
+    if not form.is_valid():  # the form again, with what was typed and what is wrong with it
+        if request.htmx:
+            response = render(request, "releases/index.html#track-form", {"form": form})
+            return reswap(retarget(response, "#track-form"), "outerHTML")
+        return render(request, "releases/index.html", _index_context(form))
+    job = track_requests.request_tracking(request, **form.cleaned_data)
+    if request.htmx:  # the new job's line, and the form again without the errors an earlier try left on it
+        job_line = render_to_string("releases/index.html#track-job", {"job": job}, request)
+        form_again = render_to_string("releases/index.html#track-form", {"form": form, "oob": True}, request)
+        return HttpResponse(job_line + form_again)
+    return redirect("releases")
+
+
+@require_GET
+@role_required(VIEWER)
+def track_status(request, pk):
+    job = get_object_or_404(TrackRequest.objects.select_related("target"), pk=pk)
+    return job_fragment(request, "releases/index.html#track-job", {"job": job}, job)
+
+
+def _console(request, target):
+    can_operate = has_role(request.user, OPERATOR)
+    return display.console(target, request.GET.get("release") or None, user_can_operate=can_operate)
+
+
+@require_GET
+@role_required(VIEWER)
+def target(request, pk):
+    target = get_object_or_404(ReleaseTarget, pk=pk)
+    return render(request, "releases/target.html", _console(request, target))
+
+
+@require_GET
+@role_required(VIEWER)
+def target_live(request, pk):
+    target = get_object_or_404(ReleaseTarget, pk=pk)
+    if _unchanged(request, target.version):
+        return HttpResponse(status=204)
+    return render(request, "releases/target.html#live", _console(request, target))
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(OPERATOR)
+def action(request, pk, kind):
+    target = get_object_or_404(ReleaseTarget, pk=pk)
+    if kind not in action_kinds.KINDS:
+        raise Http404("No such action.")
+    template = "releases/action.html#confirm" if request.htmx else "releases/action.html"
+    context = {"target": target, "kind": kind, "spec": action_kinds.KINDS[kind]}
+    if request.method == "GET":
+        offered = offers.available(target).get(kind)  # None: not possible now; {}: possible, with no parameters
+        form = ActionForm(kind=kind, initial=offered or {})
+        return render(request, template, {**context, "form": form, "offered": offered})
+    form = ActionForm(request.POST, kind=kind)
+    if form.is_valid():
+        try:
+            done = action_requests.request_action(
+                target,
+                kind,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                expected=form.expected(),
+                extra=form.extra(),
+                request=request,
+            )
+        except action_requests.ActionRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            if request.htmx:
+                return render(request, "releases/action.html#status", {"action": done})
+            messages.success(request, f"{done.get_kind_display()} requested; AWS's answer shows below.")
+            return redirect(target)
+    return render(request, template, {**context, "form": form, "offered": form.data})
+
+
+@require_GET
+@role_required(VIEWER)
+def action_status(request, pk):
+    done = get_object_or_404(OperatorAction.objects.select_related("requested_by", "target"), pk=pk)
+    return job_fragment(request, "releases/action.html#status", {"action": done}, done)

@@ -1,0 +1,174 @@
+"""Beat-driven refresh of tracked targets into the database; pages only ever read what this writes.
+
+Each target carries a due time. Whoever moves it forward by a conditional update (`claim_due`) owns the refresh,
+so two beats or workers never refresh the same target in the same interval, and the number of viewers does not
+matter. A refresh is due every ACTIVE seconds while an execution, deployment or action is in progress, every IDLE
+seconds otherwise, and backs off exponentially while AWS throttles or fails. Between refreshes an idle target is
+probed with one call (`probe`), which makes it due at once when a new execution appears.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from dashboard import aws
+from releases import gone
+from releases.models import Deployment, Execution, OperatorAction, ReleaseTarget
+from releases.worker.fetch import Known, fetch
+from releases.worker.observe import Observer
+
+LEASE = timedelta(seconds=30)  # a claimed refresh that never finishes is due again after this
+MAX_BACKOFF_SECONDS = 300
+
+
+def active_seconds():
+    return settings.RELEASES_ACTIVE_POLL_SECONDS
+
+
+def idle_seconds():
+    return settings.RELEASES_IDLE_POLL_SECONDS
+
+
+def claim_due(now=None, limit=100):
+    """The ids of targets due for a refresh, each claimed by moving its due time past a lease."""
+    now = now or timezone.now()
+    due = ReleaseTarget.objects.filter(poll_due_at__lte=now).order_by("poll_due_at")
+    claimed = []
+    for pk in due.values_list("pk", flat=True)[:limit]:
+        if ReleaseTarget.objects.filter(pk=pk, poll_due_at__lte=now).update(poll_due_at=now + LEASE):
+            claimed.append(pk)
+    return claimed
+
+
+def known(target):
+    found = Known()
+    found.deployments = dict(target.deployments.values_list("deployment_id", "status"))
+    found.newest_created_at = target.deployments.aggregate(newest=Max("created_at"))["newest"]
+    recent = target.deployments.order_by("-created_at", "-id")[: Deployment.RECENT_WITH_DETAILS]
+    for deployment_id, lifecycle, task_sets, info in recent.values_list(
+        "deployment_id", "lifecycle_events", "task_sets", "info"
+    ):
+        if lifecycle:
+            found.deployments_with_targets.add(deployment_id)
+        if "previous_task_definition" in (info or {}):
+            found.deployments_with_previous.add(deployment_id)
+        for task_set in task_sets or []:
+            if task_set.get("task_definition"):
+                found.task_sets[task_set["id"]] = task_set
+    found.executions_detailed = set(
+        target.executions.filter(details_fetched=True).values_list("execution_id", flat=True)
+    )
+    return found
+
+
+def refresh(target_id):
+    """Read the target's pipeline and deployments from AWS and store them; True when something changed."""
+    target = ReleaseTarget.objects.filter(pk=target_id).first()
+    if target is None:  # no longer tracked
+        return False
+    started = timezone.now()
+    try:
+        seen = fetch(target, known(target))
+    except aws.AwsError as error:
+        _failed(target_id, error)
+        return False
+    with transaction.atomic():
+        target = ReleaseTarget.objects.select_for_update().get(pk=target_id)
+        changed = Observer(target, seen, baseline=target.polled_at is None).run()
+        active = is_active(target)
+        now = timezone.now()
+        due = now + timedelta(seconds=_next_in(active, changed))
+        asked_sooner = started <= target.poll_due_at <= now  # an action asked for a refresh while this one ran
+        changed = changed or active != target.active or bool(target.poll_error)
+        ReleaseTarget.objects.filter(pk=target_id).update(
+            pipeline_state=target.pipeline_state,
+            polled_at=started,  # the state is as of when the refresh began reading it
+            poll_failures=0,
+            poll_error="",
+            active=active,
+            poll_due_at=target.poll_due_at if asked_sooner else due,
+            version=F("version") + (1 if changed else 0),
+            **({} if seen.clock_offset is None else {"aws_clock_offset": seen.clock_offset}),
+            **gone.CLEARED,  # whatever was gone from AWS is back
+        )
+    return changed
+
+
+def idle_targets():
+    """Targets a probe may look at: idle, read at least once, and not backing off from AWS errors."""
+    idle = ReleaseTarget.objects.filter(active=False, poll_failures=0, polled_at__isnull=False)
+    return list(idle.values_list("pk", flat=True))
+
+
+def probe(target_id):
+    """One call to see whether an idle target's newest execution is new or has moved (a push started one, say);
+    if so the target is due for a refresh at once. True when it is. A failed call is left to the next refresh."""
+    target = ReleaseTarget.objects.filter(pk=target_id, active=False).first()
+    if target is None:
+        return False
+    try:
+        answer = aws.call(
+            "codepipeline",
+            "list_pipeline_executions",
+            target.connection(),
+            pipelineName=target.pipeline_name,
+            maxResults=1,
+        )
+    except aws.AwsError:
+        return False
+    newest = (answer.get("pipelineExecutionSummaries") or [None])[0]
+    if newest is None:
+        return False
+    known = target.executions.filter(execution_id=newest["pipelineExecutionId"]).values_list("status", flat=True)
+    if newest.get("status") in known:
+        return False
+    target.poll_soon()
+    return True
+
+
+def _next_in(active, changed):
+    """Seconds to the next refresh. Right after a change of an active target, half the usual: changes come in
+    runs (each lifecycle hook takes about a second), and the next one should show as soon as the first did."""
+    if not active:
+        return idle_seconds()
+    return active_seconds() / 2 if changed else active_seconds()
+
+
+def is_active(target):
+    return (
+        target.executions.filter(status__in=Execution.ACTIVE).exists()
+        or target.deployments.filter(status__in=Deployment.ACTIVE).exists()
+        or target.actions.filter(status__in=OperatorAction.OPEN).exists()
+        or any(stage.get("status") == "InProgress" for stage in target.pipeline_state.get("stages", []))
+    )
+
+
+def _failed(target_id, error):
+    """Back off: 2, 4, 8 … times the usual interval, at most five minutes; the page says why."""
+    with transaction.atomic():
+        target = ReleaseTarget.objects.select_for_update().get(pk=target_id)
+        failures = target.poll_failures + 1
+        base = active_seconds() if target.active else idle_seconds()
+        wait = min(base * 2**failures, MAX_BACKOFF_SECONDS)
+        if gone.is_gone_error(error):  # an answer, not trouble: look again at the idle interval, no back-off
+            wait = idle_seconds()
+        now = timezone.now()
+        ReleaseTarget.objects.filter(pk=target_id).update(
+            poll_failures=failures,
+            poll_error=f"{error.code}: {error.message}",
+            poll_due_at=now + timedelta(seconds=wait),
+            version=F("version") + 1,
+            **gone.on_failure(target, error),
+        )
+
+
+def refresh_soon(pipeline_name=None):
+    """Refresh a target (or all) at the next beat instead of at its idle interval, e.g. right after something
+    outside the console (an image push from the sandbox page) started a release."""
+    targets = ReleaseTarget.objects.all()
+    if pipeline_name:
+        targets = targets.filter(pipeline_name=pipeline_name)
+    return targets.update(poll_due_at=timezone.now())

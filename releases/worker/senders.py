@@ -1,0 +1,214 @@
+"""The AWS call behind each operator action, with AWS's request id for the audit history, and how to tell from
+AWS's state whether an action whose worker died mid-call was applied. Runs in workers only."""
+
+import json
+
+from dashboard import aws
+from releases.models import OperatorAction as A
+
+
+def call(action, service, operation, /, **params):
+    """aws.call on the action's connection, with AWS's request id for the audit history."""
+    response = aws.call(service, operation, action.connection(), **params)
+    return response, response.request_id
+
+
+def _release_change(target, params, action):
+    answer, request_id = call(
+        action,
+        "codepipeline",
+        "start_pipeline_execution",
+        name=target.pipeline_name,
+        clientRequestToken=f"bluegreen-action-{action.pk}",
+    )
+    return {"execution_id": answer.get("pipelineExecutionId", "")}, request_id
+
+
+def _stop_execution(target, params, action):
+    answer, request_id = call(
+        action,
+        "codepipeline",
+        "stop_pipeline_execution",
+        pipelineName=target.pipeline_name,
+        pipelineExecutionId=params["execution_id"],
+        abandon=bool(params.get("abandon")),
+        reason=f"{action.requested_by or 'dashboard'}: {action.reason}"[:200],
+    )
+    return {"execution_id": answer.get("pipelineExecutionId", "")}, request_id
+
+
+def _retry_stage(target, params, action):
+    answer, request_id = call(
+        action,
+        "codepipeline",
+        "retry_stage_execution",
+        pipelineName=target.pipeline_name,
+        stageName=params["stage"],
+        pipelineExecutionId=params["execution_id"],
+        retryMode="FAILED_ACTIONS",
+    )
+    return {"execution_id": answer.get("pipelineExecutionId", "")}, request_id
+
+
+def _continue(wait_type):
+    def send_continue(target, params, action):
+        _, request_id = call(
+            action,
+            "codedeploy",
+            "continue_deployment",
+            deploymentId=params["deployment_id"],
+            deploymentWaitType=wait_type,
+        )
+        return {}, request_id
+
+    return send_continue
+
+
+def _rollback(target, params, action):
+    answer, request_id = call(
+        action, "codedeploy", "stop_deployment", deploymentId=params["deployment_id"], autoRollbackEnabled=True
+    )
+    return {"stop_status": answer.get("status", ""), "stop_message": answer.get("statusMessage", "")}, request_id
+
+
+def _redeploy_previous(target, params, action):
+    container = target.setup.get("container") or {}
+    appspec = {
+        "version": 0.0,
+        "Resources": [
+            {
+                "TargetService": {
+                    "Type": "AWS::ECS::Service",
+                    "Properties": {
+                        "TaskDefinition": params["task_definition"],
+                        "LoadBalancerInfo": {
+                            "ContainerName": container.get("name", ""),
+                            "ContainerPort": container.get("port", 80),
+                        },
+                    },
+                }
+            }
+        ],
+    }
+    answer, request_id = call(
+        action,
+        "codedeploy",
+        "create_deployment",
+        applicationName=target.application_name,
+        deploymentGroupName=target.deployment_group_name,
+        revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": json.dumps(appspec)}},
+        description=_redeploy_description(action),
+    )
+    return {"new_deployment_id": answer.get("deploymentId", "")}, request_id
+
+
+SENDERS = {
+    A.RELEASE_CHANGE: _release_change,
+    A.STOP_EXECUTION: _stop_execution,
+    A.RETRY_STAGE: _retry_stage,
+    A.REROUTE: _continue("READY_WAIT"),
+    A.ROLLBACK: _rollback,
+    A.TERMINATE_ORIGINAL: _continue("TERMINATION_WAIT"),
+    A.REDEPLOY_PREVIOUS: _redeploy_previous,
+}
+
+
+# ---- was it applied? (for an action whose worker died after sending it) ------------------------------------
+# Each returns what the action's result would have said when AWS's state shows it applied, or None when AWS shows
+# it was not (then it is sent again). Release change needs no look: its client request token makes a repeat the
+# same execution.
+
+
+def _redeploy_description(action):
+    """Who and why, then the marker that finds this deployment again (CodeDeploy keeps 1,000 characters)."""
+    said = f"Redeploy previous revision, by {action.requested_by or 'dashboard'}: {action.reason}"
+    marker = redeploy_marker(action)
+    return f"{said[: 1000 - len(marker) - 1]} {marker}"
+
+
+def redeploy_marker(action):
+    return f"[bluegreen-action-{action.pk}]"
+
+
+def _deployment(action):
+    answer = aws.call("codedeploy", "get_deployment", action.connection(), deploymentId=action.params["deployment_id"])
+    return answer["deploymentInfo"]
+
+
+def _stopped_execution(target, params, action):
+    execution = aws.call(
+        "codepipeline",
+        "get_pipeline_execution",
+        action.connection(),
+        pipelineName=target.pipeline_name,
+        pipelineExecutionId=params["execution_id"],
+    )["pipelineExecution"]
+    return {"execution_id": params["execution_id"]} if execution["status"] in ("Stopping", "Stopped") else None
+
+
+def _retried_stage(target, params, action):
+    state = aws.call("codepipeline", "get_pipeline_state", action.connection(), name=target.pipeline_name)
+    for stage in state.get("stageStates", []):
+        latest = stage.get("latestExecution") or {}
+        if stage.get("stageName") == params["stage"]:
+            retried = latest.get("pipelineExecutionId") == params["execution_id"] and latest.get("status") != "Failed"
+            return {"execution_id": params["execution_id"]} if retried else None
+    return None
+
+
+def _rerouted(target, params, action):
+    """Traffic was rerouted once the deployment has left Ready for the steps after it."""
+    return {} if _deployment(action)["status"] in ("InProgress", "Succeeded") else None
+
+
+def _terminated(target, params, action):
+    """The original task set is gone once the deployment has succeeded."""
+    return {} if _deployment(action)["status"] == "Succeeded" else None
+
+
+def _rolled_back(target, params, action):
+    info = _deployment(action)
+    if info["status"] in ("Stopped", "Failed") or info.get("rollbackInfo"):
+        return {"stop_status": info["status"], "stop_message": ""}
+    return None
+
+
+def _redeployed(target, params, action):
+    started = action.started_at or action.created_at
+    ids = aws.paginate(
+        "codedeploy",
+        "list_deployments",
+        "deployments",
+        action.connection(),
+        applicationName=target.application_name,
+        deploymentGroupName=target.deployment_group_name,
+        createTimeRange={"start": started.timestamp() - 300},
+    )
+    marker = redeploy_marker(action)
+    for start in range(0, len(ids), 25):
+        infos = aws.call(
+            "codedeploy", "batch_get_deployments", action.connection(), deploymentIds=ids[start : start + 25]
+        )
+        for info in infos.get("deploymentsInfo", []):
+            if marker in (info.get("description") or ""):
+                return {"new_deployment_id": info["deploymentId"]}
+    return None
+
+
+APPLIED = {
+    A.RELEASE_CHANGE: lambda target, params, action: None,
+    A.STOP_EXECUTION: _stopped_execution,
+    A.RETRY_STAGE: _retried_stage,
+    A.REROUTE: _rerouted,
+    A.ROLLBACK: _rolled_back,
+    A.TERMINATE_ORIGINAL: _terminated,
+    A.REDEPLOY_PREVIOUS: _redeployed,
+}
+
+# AWS's answers, when an action is sent again, that say the first sending was applied.
+ALREADY_APPLIED = {
+    A.STOP_EXECUTION: ("DuplicatedStopRequestException", "PipelineExecutionNotStoppableException"),
+    A.REROUTE: ("DeploymentIsNotInReadyStateException", "DeploymentAlreadyCompletedException"),
+    A.TERMINATE_ORIGINAL: ("DeploymentAlreadyCompletedException",),
+    A.ROLLBACK: ("DeploymentAlreadyCompletedException",),
+}

@@ -1,0 +1,124 @@
+"""Tracking a pipeline: `track_pipeline` runs in a worker, the `track` command or the setup wizard's verify step."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dashboard import aws, events
+from dashboard.audit import AuditEvent, record
+from releases.models import ReleaseTarget
+from releases.worker import preflight, tracking
+from releases.worker.tracking import TrackingError
+
+__all__ = ["TrackingError", "run_track_request", "track_pipeline"]
+
+
+def track_pipeline(pipeline_name, *, connection, user=None, request=None):
+    """Track a pipeline: find its parts from the deploy action, run the pre-flight checks, and record it.
+
+    `connection` (an aws.Connection) says where the pipeline is: the target keeps its region and profile, and
+    every later call about the target (refreshes, actions) uses them.
+
+    Calls AWS, so call it from a worker or a command, never inside a web request. Tracking an already tracked
+    pipeline refreshes what was found and the checks, and returns the same target. Raises TrackingError when
+    the pipeline does not exist or has no CodeDeployToECS deploy action; failed checks do not prevent tracking
+    (they are shown on the target's page until fixed).
+    """
+    found = tracking.discover(pipeline_name, connection)
+    checks = preflight.run(found)
+    fields = {**target_fields(found), "checks": checks, "checked_at": timezone.now()}
+    try:
+        with transaction.atomic():
+            target, created = ReleaseTarget.objects.get_or_create(
+                pipeline_name=pipeline_name,
+                defaults={"name": pipeline_name, "created_by": user, **fields},
+            )
+            if not created:
+                ReleaseTarget.objects.filter(pk=target.pk).update(**fields)
+                target.refresh_from_db()
+                target.bump()
+    except IntegrityError:  # tracked by someone else at the same moment
+        return ReleaseTarget.objects.get(pipeline_name=pipeline_name)
+    if created:
+        record(
+            events.TARGET_TRACKED,
+            outcome=AuditEvent.SUCCEEDED,
+            user=user,
+            request=request,
+            target_type="pipeline",
+            target_id=pipeline_name,
+            scope=target.name,
+            params={
+                "application": target.application_name,
+                "deployment_group": target.deployment_group_name,
+                "cluster": target.cluster_name,
+                "service": target.service_name,
+                "failed_checks": [c["name"] for c in target.failed_checks],
+            },
+        )
+    return target
+
+
+def target_fields(found):
+    group = found.deployment_group or {}
+    services = group.get("ecsServices") or [{}]
+    blue_green = group.get("blueGreenDeploymentConfiguration") or {}
+    ready = blue_green.get("deploymentReadyOption") or {}
+    terminate = blue_green.get("terminateBlueInstancesOnDeploymentSuccess") or {}
+    balancer = found.load_balancer or {}
+    prod_arn, prod = found.listeners.get("prod", ("", None))
+    test_arn, test = found.listeners.get("test", ("", None))
+    return {
+        "region": found.connection.region,
+        "profile": found.connection.profile,
+        "application_name": found.config.get("ApplicationName", ""),
+        "deployment_group_name": found.config.get("DeploymentGroupName", ""),
+        "deploy_stage": found.deploy_stage,
+        "deploy_action": found.deploy_action.get("name", ""),
+        "cluster_name": services[0].get("clusterName", ""),
+        "service_name": services[0].get("serviceName", ""),
+        "load_balancer_name": balancer.get("LoadBalancerName", ""),
+        "load_balancer_dns": balancer.get("DNSName", ""),
+        "prod_listener_arn": prod_arn,
+        "test_listener_arn": test_arn,
+        "prod_port": (prod or {}).get("Port"),
+        "test_port": (test or {}).get("Port"),
+        "target_group_names": found.target_group_names,
+        "service_role_arn": group.get("serviceRoleArn", ""),
+        "deployment_config_name": group.get("deploymentConfigName", ""),
+        "ready_wait_minutes": ready.get("waitTimeInMinutes")
+        if ready.get("actionOnTimeout") == "STOP_DEPLOYMENT"
+        else None,
+        "termination_wait_minutes": terminate.get("terminationWaitTimeInMinutes")
+        if terminate.get("action", "TERMINATE") == "TERMINATE"
+        else None,
+        "setup": {
+            "deploy": found.config,
+            "sources": [
+                {
+                    "name": a["name"],
+                    "provider": a["actionTypeId"]["provider"],
+                    "configuration": a.get("configuration", {}),
+                    "outputs": [o["name"] for o in a.get("outputArtifacts", [])],
+                }
+                for a in found.source_actions
+            ],
+            "stages": [s["name"] for s in found.pipeline.get("stages", [])],
+            "container": _container(found.service),
+            "auto_rollback": group.get("autoRollbackConfiguration") or {},
+            "ready_action": ready.get("actionOnTimeout", "CONTINUE_DEPLOYMENT"),
+            "termination_action": terminate.get("action", "TERMINATE"),
+        },
+    }
+
+
+def _container(service):
+    balancers = (service or {}).get("loadBalancers") or [{}]
+    return {"name": balancers[0].get("containerName", ""), "port": balancers[0].get("containerPort")}
+
+
+def run_track_request(job):
+    """A TrackRequest's work, in a worker: the fields it concludes with."""
+    try:
+        return {"target": track_pipeline(job.pipeline_name, connection=job.connection(), user=job.requested_by)}
+    except TrackingError as error:
+        raise aws.AwsError("NotTrackable", str(error)) from error
