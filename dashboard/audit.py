@@ -26,7 +26,8 @@ class AuditQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     # Outcomes
     REQUESTED, SUCCEEDED, FAILED, OBSERVED = "requested", "succeeded", "failed", "observed"
-    OUTCOMES = [(o, o.title()) for o in (REQUESTED, SUCCEEDED, FAILED, OBSERVED)]
+    UNKNOWN = "unknown"  # sent to AWS, no answer: AWS's state is being checked, and a later row says what it showed
+    OUTCOMES = [(o, o.title()) for o in (REQUESTED, SUCCEEDED, FAILED, OBSERVED)] + [(UNKNOWN, "Outcome unknown")]
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

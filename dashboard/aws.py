@@ -3,12 +3,21 @@
 Nothing else in the product imports boto3 or botocore.
 """
 
+import random
 import threading
+import time
 from dataclasses import dataclass
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+)
 from django.conf import settings
 
 from .aws_operations import UnregisteredOperation, lookup  # noqa: F401 (aws.UnregisteredOperation for callers)
@@ -30,18 +39,25 @@ RETRYABLE_CODES = {
     "RequestTimeout",
     "RequestTimeoutException",
 }
+# Refusals before AWS did anything: a call that changes something may be sent again after one of these.
+THROTTLING_CODES = {code for code in RETRYABLE_CODES if "Thrott" in code or "Limit" in code or "TooMany" in code}
+NOT_SENT = {"EndpointConnectionError", "ConnectTimeoutError"}  # the connection never opened
+READ_PREFIXES = ("Describe", "Get", "List", "BatchGet", "Head", "Simulate", "TestEventPattern")
 
 
 class AwsError(Exception):
     """A failed AWS call: AWS's error code, message and request id, and whether trying again may help."""
 
-    def __init__(self, code, message, *, operation="", request_id="", retryable=False):
+    def __init__(self, code, message, *, operation="", request_id="", retryable=False, outcome_unknown=False):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.operation = operation
         self.request_id = request_id
         self.retryable = retryable
+        # A call that changes something, sent, whose answer never came (a read timeout, a dropped connection, a
+        # 5xx): AWS may or may not have applied it. Only AWS's state can tell.
+        self.outcome_unknown = outcome_unknown
 
     def as_dict(self):
         return {
@@ -50,6 +66,7 @@ class AwsError(Exception):
             "operation": self.operation,
             "request_id": self.request_id,
             "retryable": self.retryable,
+            "outcome_unknown": self.outcome_unknown,
         }
 
 
@@ -79,16 +96,18 @@ class AwsResponse(dict):
     date = ""
 
 
-def client(service, connection=None):
-    """A boto3 client, built once per process and connection (clients are thread-safe; sessions are not)."""
+def client(service, connection=None, *, repeatable=True):
+    """A boto3 client, built once per process and connection (clients are thread-safe; sessions are not).
+    `repeatable=False` gives one that never sends a request twice (botocore would, after a timeout)."""
     connection = connection or Connection.from_settings()
-    key = (service, connection)
+    key = (service, connection, repeatable)
     with _lock:
         if key not in _clients:
+            retries = {"mode": "adaptive", "max_attempts": settings.AWS_MAX_ATTEMPTS}
             config = Config(
                 connect_timeout=settings.AWS_CONNECT_TIMEOUT,
                 read_timeout=settings.AWS_READ_TIMEOUT,
-                retries={"mode": "adaptive", "max_attempts": settings.AWS_MAX_ATTEMPTS},
+                retries=retries if repeatable else {"mode": "standard", "total_max_attempts": 1},
                 user_agent_extra="bluegreen-dashboard",
             )
             # One session per profile: the service models it loads are shared by all its clients.
@@ -100,19 +119,55 @@ def client(service, connection=None):
         return _clients[key]
 
 
+def is_repeatable(service, operation, connection=None):
+    """A read, or a change AWS recognises when it comes again (an idempotency token in botocore's model, which
+    botocore fills in once per call and keeps across its retries)."""
+    api_name = client(service, connection).meta.method_to_api_mapping[operation]
+    if api_name.startswith(READ_PREFIXES):
+        return True
+    return bool(client(service, connection).meta.service_model.operation_model(api_name).idempotent_members)
+
+
 def call(service, operation, connection=None, /, **params):
     """Call one AWS operation; any failure is raised as AwsError. Positional-only, so that an operation's
     own parameters (ECS's `service`, say) pass through untouched. Only operations in the registry
-    (`aws_operations`) may be called: anything else raises UnregisteredOperation."""
+    (`aws_operations`) may be called: anything else raises UnregisteredOperation.
+
+    A change that AWS would not recognise if it came twice is sent once: again only after AWS refused it
+    unapplied (throttling) or the connection never opened; a lost answer raises AwsError(outcome_unknown=True)."""
     lookup(service, operation)
+    if is_repeatable(service, operation, connection):
+        return _answer(_send(client(service, connection), operation, params, repeatable=True))
+    attempts = settings.AWS_MAX_ATTEMPTS
+    for attempt in range(attempts):
+        try:
+            return _answer(_send(client(service, connection, repeatable=False), operation, params))
+        except AwsError as error:
+            if attempt + 1 == attempts or not (error.code in THROTTLING_CODES or error.code in NOT_SENT):
+                raise
+            time.sleep(random.uniform(0, min(20, 0.5 * 2**attempt)))  # noqa: S311 (jitter, as botocore backs off)
+    raise AssertionError("unreachable")
+
+
+def _send(boto_client, operation, params, repeatable=False):
     try:
-        response = getattr(client(service, connection), operation)(**params)
+        return getattr(boto_client, operation)(**params)
     except ClientError as error:
-        raise as_aws_error(error, operation) from error
-    except (ConnectionError, ReadTimeoutError) as error:
+        raised = as_aws_error(error, operation)
+        raised.outcome_unknown = not repeatable and _status(error) >= 500
+        raise raised from error
+    except (EndpointConnectionError, ConnectTimeoutError) as error:  # the request never went out
         raise AwsError(type(error).__name__, str(error), operation=operation, retryable=True) from error
+    except (ConnectionError, HTTPClientError) as error:  # ReadTimeoutError, ConnectionClosedError: it went out
+        unknown = not repeatable
+        raise AwsError(
+            type(error).__name__, str(error), operation=operation, retryable=True, outcome_unknown=unknown
+        ) from error
     except BotoCoreError as error:
         raise AwsError(type(error).__name__, str(error), operation=operation) from error
+
+
+def _answer(response):
     answer = AwsResponse(response)
     meta = answer.pop("ResponseMetadata", {})
     answer.request_id = meta.get("RequestId", "")
@@ -139,7 +194,7 @@ def as_aws_error(error, operation=""):
     info = error.response.get("Error", {})
     meta = error.response.get("ResponseMetadata", {})
     code = info.get("Code") or "Unknown"
-    status = meta.get("HTTPStatusCode") or 0
+    status = _status(error)
     return AwsError(
         code,
         info.get("Message") or str(error),
@@ -147,6 +202,10 @@ def as_aws_error(error, operation=""):
         request_id=meta.get("RequestId", ""),
         retryable=code in RETRYABLE_CODES or status >= 500,
     )
+
+
+def _status(error):
+    return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
 
 
 def reset_clients():

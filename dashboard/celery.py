@@ -9,7 +9,7 @@ from django.conf import settings  # noqa: E402 - needs the settings module named
 app = Celery("dashboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.beat_schedule = {
-    "worker-heartbeat": {"task": "dashboard.tasks.record_heartbeat", "schedule": 15.0},
+    "worker-heartbeat": {"task": "dashboard.tasks.record_heartbeat", "schedule": settings.WORKER_HEARTBEAT_SECONDS},
     # Jobs of every kind whose worker went away (lease ran out) or whose start was lost: queued again or timed out.
     "jobs-sweep": {"task": "dashboard.tasks.sweep_jobs", "schedule": settings.JOBS_SWEEP_SECONDS},
     # Release targets due for a refresh (every second while active, every minute when idle): releases/worker/polling.py.

@@ -89,7 +89,7 @@ def recover(job):
     if job.status != job.RUNNING or job.attempts < job.MAX_ATTEMPTS:
         enqueue(job, job.task_for_stalled())
         return "requeued"
-    error = aws.AwsError("TimedOut", f"No worker finished this in {job.attempts} starts; it was given up.")
+    error = aws.AwsError("TimedOut", job.given_up_message())
     with transaction.atomic():
         if job.time_out(error.message):
             job.record_outcome(error)

@@ -170,6 +170,9 @@ class Job(models.Model):
             follows=requested,
         )
 
+    def given_up_message(self):
+        return f"No worker finished this in {self.attempts} starts; it was given up."
+
     def time_out(self, message):
         """Give up on a job nobody could finish; False when it finished meanwhile."""
         finished = (
@@ -234,3 +237,13 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.name} seen at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def latest(cls):
+        return cls.objects.filter(name="worker").first()
+
+    @property
+    def is_stale(self):
+        """Two heartbeats missed: no worker (or no beat) is taking jobs."""
+        missed = timedelta(seconds=2 * settings.WORKER_HEARTBEAT_SECONDS + 5)
+        return timezone.now() - self.seen_at > missed

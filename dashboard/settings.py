@@ -204,6 +204,9 @@ PROVISIONING_LEASE_SECONDS = env_int("PROVISIONING_LEASE_SECONDS", 120, minimum=
 # and how often beat's sweeper looks for jobs whose worker died.
 JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 90, minimum=1)
 JOBS_SWEEP_SECONDS = env_float("JOBS_SWEEP_SECONDS", 10.0, minimum=0.5)
+# An action sent whose answer was lost (a read timeout): how long AWS is given to apply it before its state is read.
+ACTION_RECONCILE_SECONDS = env_float("ACTION_RECONCILE_SECONDS", 60.0, minimum=0.5)
+WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 15.0, minimum=1)
 JOBS_QUEUE = env_str("JOBS_QUEUE")  # blank: Celery's default queue
 PROVISIONING_QUEUE = env_str("PROVISIONING_QUEUE")
 # Live updates (releases/worker/polling.py, bench/live_lag.py): a target is refreshed from AWS every ACTIVE seconds

@@ -1,8 +1,5 @@
-from datetime import timedelta
-
 from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from . import events
@@ -10,20 +7,18 @@ from .jobs import job_fragment, start_job
 from .models import ConnectionCheck, WorkerHeartbeat
 from .roles import OPERATOR, VIEWER, role_required
 
-HEARTBEAT_STALE_AFTER = timedelta(seconds=60)
-
 
 @require_GET
 @role_required(VIEWER)
 def overview(request):
-    heartbeat = WorkerHeartbeat.objects.filter(name="worker").first()
+    heartbeat = WorkerHeartbeat.latest()
     return render(
         request,
         "dashboard/overview.html",
         {
             "check": ConnectionCheck.objects.first(),
             "heartbeat": heartbeat,
-            "worker_stale": heartbeat is None or timezone.now() - heartbeat.seen_at > HEARTBEAT_STALE_AFTER,
+            "worker_stale": heartbeat is None or heartbeat.is_stale,
         },
     )
 

@@ -274,8 +274,9 @@ class Deployment(models.Model):
 class OperatorAction(Job):
     """One operator action on a target, a job like any other: requested → sent → confirmed | rejected | failed.
 
-    At most one open (requested or sent) action per target and kind, by a partial unique index, so a
-    double click, a reload or two operators at once make one row and one AWS call. The worker that moves the row
+    At most one open (requested or sent) action per target, kind and subject (the deployment or execution it
+    acts on), by a partial unique index, so a double click, a reload or two operators at once make one row and
+    one AWS call, while an action on a newer deployment is not held up by one on an older. The worker that moves the row
     to sent holds a lease while it calls AWS; a sent row whose lease ran out (its worker died mid-call) is not sent
     again blindly: the sweeper has it reconciled from what AWS shows (`releases.action_sending.reconcile`).
     """
@@ -299,6 +300,9 @@ class OperatorAction(Job):
     kind = models.CharField(max_length=32, choices=KINDS)
     status = models.CharField(max_length=16, choices=STATUSES, default=REQUESTED)
     params = models.JSONField(default=dict, blank=True)
+    subject = models.CharField(
+        max_length=128, blank=True, help_text="The deployment or pipeline execution it acts on; blank for none."
+    )
     reason = models.TextField()
     request_id = models.CharField(max_length=128, blank=True)
     result = models.JSONField(default=dict, blank=True)
@@ -308,9 +312,9 @@ class OperatorAction(Job):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["target", "kind"],
+                fields=["target", "kind", "subject"],
                 condition=Q(status__in=("requested", "sent")),
-                name="one_open_action_per_target_and_kind",
+                name="one_open_action_per_subject",
             )
         ]
 
@@ -320,6 +324,10 @@ class OperatorAction(Job):
     @property
     def is_open(self):
         return self.status in self.OPEN
+
+    @staticmethod
+    def subject_of(params):
+        return params.get("deployment_id") or params.get("execution_id") or ""
 
     def claimable(self, now):
         """Only a requested action is sent; a sent one is reconciled (`claim_for_reconcile`), never re-sent."""
@@ -338,13 +346,53 @@ class OperatorAction(Job):
     def task_for_stalled(self):
         return self.RECONCILE_TASK if self.status == self.SENT else self.TASK
 
+    def given_up_message(self):
+        if self.status != self.SENT:
+            return super().given_up_message()
+        return (
+            f"No worker could ask AWS what came of it in {self.attempts} tries: whether AWS applied it is unknown. "
+            "Look at the deployment or execution before asking again."
+        )
+
+    def wait_for_reconcile(self, error, seconds):
+        """Still sent, its answer lost: the lease ends in `seconds`, after which AWS's state is asked."""
+        self._write(
+            error_code=error.code,
+            error_message=f"AWS's answer never came ({error.code}); checking what AWS shows.",
+            lease_expires_at=timezone.now() + timedelta(seconds=seconds),
+        )
+
+    def outcome_unknown_recorded(self):
+        return self._audit_rows().filter(outcome=AuditEvent.UNKNOWN).exists()
+
+    def record_outcome_unknown(self, error=None):
+        """The audit row that says what is known: it was sent, AWS's answer did not come, AWS is being asked."""
+        self._record(
+            AuditEvent.UNKNOWN,
+            error or self._LOST_WORKER,
+            {"kind": self.kind, **self.params, "status": "outcome unknown, checking AWS"},
+        )
+
+    _LOST_WORKER = aws.AwsError("WorkerLost", "The worker sending it stopped before AWS's answer came.")
+
+    def _audit_rows(self):
+        return AuditEvent.objects.filter(
+            action=kinds.KINDS[self.kind].event, target_type="action", target_id=str(self.pk)
+        )
+
     def record_outcome(self, error):
         """The audit row that closes the action's `requested` row: AWS's request id, or how it failed."""
         params = {"kind": self.kind, **self.params}
         params.update({"status": self.status} if error else self.result)
+        outcome = AuditEvent.FAILED if error else AuditEvent.SUCCEEDED
+        if self.status == self.TIMED_OUT and self.started_at:  # sent, and no worker could ask AWS what came of it
+            outcome = AuditEvent.UNKNOWN
+        self._record(outcome, error, params)
+
+    def _record(self, outcome, error, params):
         record(
             kinds.KINDS[self.kind].event,
-            outcome=AuditEvent.FAILED if error else AuditEvent.SUCCEEDED,
+            outcome=outcome,
             user=self.requested_by,
             target_type="action",
             target_id=self.pk,

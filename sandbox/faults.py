@@ -121,7 +121,10 @@ class Faults:
 
     def latency_ms(self, service: str, operation: str) -> int:
         with self._lock:
-            return sum(int(f.ms) for f in self._items if f.kind == "latency" and f.matches_call(service, operation))
+            matching = [f for f in self._items if f.kind == "latency" and f.matches_call(service, operation)]
+            for fault in matching:
+                self._fire(fault)
+            return sum(int(f.ms) for f in matching)
 
     def should_throttle(self, service: str, operation: str) -> bool:
         """Throttle exactly `rate` of the matching calls, spread evenly (deterministic, no randomness)."""

@@ -1,7 +1,10 @@
-"""How often polled fragments ask again, from settings: hx-trigger="every {% job_poll_every %}"."""
+"""How often polled fragments ask again, from settings: hx-trigger="every {% job_poll_every %}", and whether a
+worker is there to do what they wait for."""
 
 from django import template
 from django.conf import settings
+
+from dashboard.models import WorkerHeartbeat
 
 register = template.Library()
 
@@ -20,3 +23,9 @@ def job_poll_every():
 def summary_poll_every():
     """For the table of release targets."""
     return _every(settings.RELEASES_SUMMARY_POLL_SECONDS)
+
+
+@register.simple_tag
+def worker_heartbeat():
+    """The workers' last heartbeat (None before the first): `{% worker_heartbeat as beat %}`, `beat.is_stale`."""
+    return WorkerHeartbeat.latest()

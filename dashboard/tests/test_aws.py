@@ -51,3 +51,33 @@ def test_listings_are_followed_across_pages(sandbox):
         aws.call("ecr", "create_repository", repositoryName=f"repo-{index}")
     repositories = aws.paginate("ecr", "describe_repositories", "repositories", PaginationConfig={"PageSize": 1})
     assert sorted(r["repositoryName"] for r in repositories) == ["repo-0", "repo-1", "repo-2"]
+
+
+def calls_of(sandbox, service, operation):
+    return sandbox.calls().get(service, {}).get(operation, 0)
+
+
+def test_a_change_whose_answer_times_out_is_sent_once_and_said_unknown_while_a_read_is_retried(sandbox, settings):
+    aws.call("ecs", "describe_clusters")  # the sandbox's first ECS call is a slow one
+    settings.AWS_MAX_ATTEMPTS, settings.AWS_READ_TIMEOUT = 3, 1
+    aws.reset_clients()
+    sandbox.set_fault(kind="latency", service="ecs", operation="CreateCluster", ms=2500)
+    with pytest.raises(aws.AwsError) as raised:
+        aws.call("ecs", "create_cluster", clusterName="once")
+    assert (raised.value.code, raised.value.outcome_unknown) == ("ReadTimeoutError", True)
+    assert calls_of(sandbox, "ecs", "CreateCluster") == 1
+
+    reads = calls_of(sandbox, "ecs", "DescribeClusters")
+    sandbox.set_fault(kind="latency", service="ecs", operation="DescribeClusters", ms=2500, times=1)
+    assert "clusters" in aws.call("ecs", "describe_clusters", clusters=["once"])
+    assert calls_of(sandbox, "ecs", "DescribeClusters") == reads + 2
+
+
+def test_a_throttled_change_is_sent_again_and_a_change_with_an_idempotency_token_is_retried(sandbox, settings):
+    settings.AWS_MAX_ATTEMPTS = 3
+    aws.reset_clients()
+    sandbox.set_fault(kind="throttle", service="ecs", operation="CreateCluster", times=1)
+    assert aws.call("ecs", "create_cluster", clusterName="after-throttle")["cluster"]["clusterName"]
+    assert calls_of(sandbox, "ecs", "CreateCluster") == 2
+    assert aws.is_repeatable("codepipeline", "start_pipeline_execution")  # clientRequestToken
+    assert not aws.is_repeatable("codedeploy", "continue_deployment")

@@ -30,6 +30,7 @@ def start_worker(queue, log, **env):
         "AWS_REGION": settings.AWS_REGION,
         "AWS_MAX_ATTEMPTS": "1",
         "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "JOBS_QUEUE": queue,  # what it queues itself (a reconcile) comes back to it
         **{name: str(value) for name, value in env.items()},
     }
     command = [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "solo", "-Q", queue]

@@ -1,5 +1,6 @@
 """An action whose worker died after sending it is never guessed at nor sent blindly again: once its lease has run
-out, the sweeper has it reconciled from what AWS shows. Applied: confirmed with no second call. Not applied: sent."""
+out, the sweeper has it reconciled from what AWS shows. Applied: confirmed with no second call. Not applied:
+recorded so (test_action_faults.py)."""
 
 from datetime import timedelta
 
@@ -66,25 +67,10 @@ def test_a_reroute_whose_worker_died_mid_call_is_confirmed_from_aws_without_a_se
     action.refresh_from_db()
     assert action.status == OperatorAction.CONFIRMED and action.result["reconciled"] == "AWS showed it applied"
     assert continue_calls(sandbox) == before + 1
-    requested, confirmed = AuditEvent.objects.filter(action="release.reroute").order_by("pk")
+    requested, unknown, confirmed = AuditEvent.objects.filter(action="release.reroute").order_by("pk")
+    assert unknown.outcome == AuditEvent.UNKNOWN
     assert (confirmed.outcome, confirmed.follows_id) == (AuditEvent.SUCCEEDED, requested.pk)
     assert client.get(status_url, headers=HTMX).status_code == 286
-
-
-def test_a_reroute_that_never_reached_aws_is_sent_by_the_reconcile(db, ready, sandbox, boto, operator, job_queue):
-    deployment_id = ready.latest_deployment().deployment_id
-    before = continue_calls(sandbox)
-    action = action_requests.request_action(ready, OperatorAction.REROUTE, user=operator, reason="go")
-    OperatorAction.objects.filter(pk=action.pk).update(  # a worker took it, then died before its call went out
-        status=OperatorAction.SENT, attempts=1, lease_owner="dead", lease_expires_at=timezone.now() - timedelta(1)
-    )
-    assert jobs.sweep() == [("operatoraction", action.pk, "requeued")]
-    action_sending.reconcile(action.pk)
-
-    action.refresh_from_db()
-    assert action.status == OperatorAction.CONFIRMED and action.result["reconciled"].startswith("sent again")
-    assert continue_calls(sandbox) == before + 1
-    assert rerouted(sandbox, boto, deployment_id)()
 
 
 def test_a_sent_action_no_worker_could_reconcile_times_out_and_frees_its_kind(db, ready, operator, job_queue):
@@ -92,12 +78,15 @@ def test_a_sent_action_no_worker_could_reconcile_times_out_and_frees_its_kind(db
     OperatorAction.objects.filter(pk=action.pk).update(
         status=OperatorAction.SENT,
         attempts=OperatorAction.MAX_ATTEMPTS,
+        started_at=timezone.now() - timedelta(minutes=15),
         lease_owner="dead",
         lease_expires_at=timezone.now() - timedelta(seconds=1),
     )
     assert jobs.sweep() == [("operatoraction", action.pk, "timed_out")]
     action.refresh_from_db()
     assert (action.status, action.error_code) == (OperatorAction.TIMED_OUT, "TimedOut")
+    assert "whether AWS applied it is unknown" in action.error_message
+    assert AuditEvent.objects.filter(action="release.reroute").latest("pk").outcome == AuditEvent.UNKNOWN
     again = action_requests.request_action(ready, OperatorAction.REROUTE, user=operator, reason="once more")
     assert again.pk != action.pk and again.is_open
 

@@ -1,8 +1,9 @@
 """Requesting an operator action, in the web request: a row and its `requested` audit event, in one transaction.
 
 An action is requested → sent → confirmed | rejected | failed. A partial unique index allows one open action per
-target and kind, so a double click or two operators at once make one row; the worker that moves the row from
-requested to sent (a conditional update) calls AWS (releases/worker/action_sending.py).
+target, kind and subject (deployment or execution), so a double click or two operators at once make one row; the
+worker that moves the row from requested to sent (a conditional update) calls AWS
+(releases/worker/action_sending.py).
 """
 
 from django.db import IntegrityError, transaction
@@ -55,6 +56,7 @@ def request_action(target, kind, *, user, reason, expected=None, extra=None, req
                     target=target,
                     kind=kind,
                     params=params,
+                    subject=A.subject_of(params),
                     reason=reason,
                     requested_by=user,
                     region=target.region,
@@ -82,7 +84,9 @@ def request_action(target, kind, *, user, reason, expected=None, extra=None, req
             target.bump()
             return action
         except IntegrityError:
-            existing = OperatorAction.objects.filter(target=target, kind=kind, status__in=A.OPEN).first()
+            existing = OperatorAction.objects.filter(
+                target=target, kind=kind, subject=A.subject_of(params), status__in=A.OPEN
+            ).first()
             if existing is None:
                 continue  # it closed in between: try once more
             raise AlreadyRequested(existing) from None

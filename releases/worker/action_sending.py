@@ -2,12 +2,13 @@
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
-from dashboard import aws
+from dashboard import aws, jobs
 from dashboard.models import LeaseLost
 from releases.models import OperatorAction
-from releases.worker.senders import ALREADY_APPLIED, APPLIED, SENDERS
+from releases.worker.senders import APPLIED, RESENT_WITH_TOKEN, SENDERS
 
 A = OperatorAction
 log = logging.getLogger(__name__)
@@ -39,32 +40,45 @@ def send(action_id, owner=None):
 
 
 def reconcile(action_id, owner=None):
-    """A sent action whose worker died mid-call: AWS's state says whether it was applied. Applied: confirmed with
-    what AWS shows. Not applied: sent now (each sender is safe to repeat once AWS shows it was not applied; an
-    answer that says it already was counts as applied)."""
+    """A sent action whose answer never came (its worker died mid-call, or the answer was lost): what AWS shows
+    says whether it was applied. Applied: confirmed with what AWS shows. Not applied: recorded so, and not sent
+    again (the operator asked minutes ago, for the state they saw then). A release change carries AWS's
+    idempotency token, so sending it again is how AWS itself tells: the same execution, started once."""
     action = OperatorAction.objects.select_related("target", "requested_by").filter(pk=action_id).first()
     if action is None or not action.claim_sent(owner):
         return None
+    if not action.outcome_unknown_recorded():
+        with transaction.atomic():
+            action.record_outcome_unknown()
 
     def find_out():
-        applied = APPLIED[action.kind](action.target, action.params, action)
-        if applied is not None:
-            return {**applied, "reconciled": "AWS showed it applied"}, ""
-        try:
+        if action.kind in RESENT_WITH_TOKEN:
             result, request_id = SENDERS[action.kind](action.target, action.params, action)
-        except aws.AwsError as error:
-            if error.code not in ALREADY_APPLIED.get(action.kind, ()):
-                raise
-            return {"reconciled": f"AWS answered {error.code}: it was applied"}, error.request_id
-        return {**result, "reconciled": "sent again: AWS showed it not applied"}, request_id
+            return {**result, "reconciled": "AWS showed it applied (the same request, by its token)"}, request_id
+        applied = APPLIED[action.kind](action.target, action.params, action)
+        if applied is None:
+            raise NotApplied()
+        return {**applied, "reconciled": "AWS showed it applied"}, ""
 
     return _settle(action, find_out)
+
+
+class NotApplied(aws.AwsError):
+    def __init__(self):
+        super().__init__(
+            "NotApplied",
+            "AWS shows it was not applied: nothing was changed. Ask again if it is still wanted.",
+        )
 
 
 def _settle(action, call):
     try:
         result, request_id = call()
+    except NotApplied as error:
+        _conclude(action, error, status=A.FAILED, error_message=error.message)
     except aws.AwsError as error:
+        if error.outcome_unknown:
+            return _outcome_unknown(action, error)
         status = A.FAILED if error.retryable else A.REJECTED
         _conclude(action, error, status=status, error_message=plain_error(error.code, error.message))
     except LeaseLost:
@@ -75,6 +89,24 @@ def _settle(action, call):
         _conclude(action, failure, status=A.FAILED)
     else:
         _conclude(action, None, request_id=request_id, result=result)
+    return _after(action)
+
+
+def _outcome_unknown(action, error):
+    """Sent, and no answer: stays sent, said so in the audit, and is reconciled from AWS's state once AWS has had
+    time to apply it (a request AWS is still working on when our wait ends must not be read as not applied)."""
+    delay = settings.ACTION_RECONCILE_SECONDS
+    try:
+        with transaction.atomic():
+            action.wait_for_reconcile(error, seconds=delay)
+            action.record_outcome_unknown(error)
+    except LeaseLost:
+        return None
+    jobs.enqueue(action, A.RECONCILE_TASK, countdown=delay)
+    return _after(action)
+
+
+def _after(action):
     action.target.poll_soon()
     action.target.bump()
     return OperatorAction.objects.filter(pk=action.pk).select_related("target", "requested_by").first()

@@ -115,8 +115,7 @@ SENDERS = {
 
 # ---- was it applied? (for an action whose worker died after sending it) ------------------------------------
 # Each returns what the action's result would have said when AWS's state shows it applied, or None when AWS shows
-# it was not (then it is sent again). Release change needs no look: its client request token makes a repeat the
-# same execution.
+# it was not. Release change needs no look: its client request token makes a repeat the same execution.
 
 
 def _redeploy_description(action):
@@ -196,7 +195,6 @@ def _redeployed(target, params, action):
 
 
 APPLIED = {
-    A.RELEASE_CHANGE: lambda target, params, action: None,
     A.STOP_EXECUTION: _stopped_execution,
     A.RETRY_STAGE: _retried_stage,
     A.REROUTE: _rerouted,
@@ -205,10 +203,5 @@ APPLIED = {
     A.REDEPLOY_PREVIOUS: _redeployed,
 }
 
-# AWS's answers, when an action is sent again, that say the first sending was applied.
-ALREADY_APPLIED = {
-    A.STOP_EXECUTION: ("DuplicatedStopRequestException", "PipelineExecutionNotStoppableException"),
-    A.REROUTE: ("DeploymentIsNotInReadyStateException", "DeploymentAlreadyCompletedException"),
-    A.TERMINATE_ORIGINAL: ("DeploymentAlreadyCompletedException",),
-    A.ROLLBACK: ("DeploymentAlreadyCompletedException",),
-}
+# Kinds whose call carries an idempotency token: sent again, AWS answers with what the first sending made.
+RESENT_WITH_TOKEN = (A.RELEASE_CHANGE,)
