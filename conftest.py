@@ -25,6 +25,23 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct-horse-battery-9"
 
 
+def pytest_configure():
+    """A second database, always SQLite, for the tests that prove a behaviour on both vendors while the default is
+    PostgreSQL (dashboard/tests/test_audit_tampering.py); only a session with such a test makes it. Added here, not
+    in the test settings, because parallel test processes load the product's settings."""
+    from django.conf import settings
+    from django.db import connections
+
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    settings.DATABASES["sqlite"] = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(settings.VAR_DIR / "second.sqlite3"),
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
+        "TEST": {"NAME": str(settings.VAR_DIR / "test-second.sqlite3")},
+    }
+    connections.configure_settings(None)  # Django's defaults for the new alias, as for those it has read already
+
+
 def make_user(username, role):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
@@ -163,6 +180,28 @@ def pytest_xdist_setupnodes(config, specs):
 def pytest_terminal_summary(terminalreporter):
     if SCREENSHOTS.exists() and any(SCREENSHOTS.iterdir()):
         terminalreporter.write_line(f"Browser test screenshots: {SCREENSHOTS}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sqlite_flush_keeps_the_audit_guard():
+    """Transactional tests end with a flush of every table. PostgreSQL's is TRUNCATE, which fires no row trigger;
+    SQLite's is DELETE FROM, which the audit log's triggers refuse: here, and only in tests, the flush drops them
+    and makes them again in its own transaction, so each test still starts with the guard in place."""
+    from django.db.backends.sqlite3.base import DatabaseOperations
+
+    from dashboard import audit_guard
+
+    flush = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **kwargs):
+        sql = flush(self, style, tables, **kwargs)
+        if audit_guard.TABLE not in tables:
+            return sql
+        return [*audit_guard.DROP["sqlite"], *sql, *audit_guard.CREATE["sqlite"]]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush)
+        yield
 
 
 @pytest.fixture(autouse=True)

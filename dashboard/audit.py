@@ -1,8 +1,15 @@
 """The audit log: one append-only row per event, written in the same transaction as what it records."""
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, router, transaction
+from django.db.models import F
 from django.db.models.fields.json import KeyTransform
+from django.utils import timezone
+
+from .audit_chain import GENESIS, link
+
+NEVER_EDITED = "Audit events are append-only: never edited."
+NEVER_DELETED = "Audit events are append-only: never deleted."
 
 
 class AppendOnlyError(Exception):
@@ -11,16 +18,26 @@ class AppendOnlyError(Exception):
 
 class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise AppendOnlyError("Audit events are never edited.")
+        raise AppendOnlyError(NEVER_EDITED)
 
     def bulk_update(self, objs, fields, batch_size=None):
-        raise AppendOnlyError("Audit events are never edited.")
+        raise AppendOnlyError(NEVER_EDITED)
 
     def delete(self):
-        raise AppendOnlyError("Audit events are never deleted.")
+        raise AppendOnlyError(NEVER_DELETED)
 
     def _raw_delete(self, using):
-        raise AppendOnlyError("Audit events are never deleted.")
+        raise AppendOnlyError(NEVER_DELETED)
+
+    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, update_conflicts=False, **kwargs):
+        # An ignored conflict would leave a link in the chain with no event.
+        if ignore_conflicts or update_conflicts:
+            raise AppendOnlyError(NEVER_EDITED)
+        objs = list(objs)
+        using = self._db or router.db_for_write(self.model)
+        with transaction.atomic(using=using):
+            _chain(objs, using)
+            return super().bulk_create(objs, batch_size=batch_size, **kwargs)
 
 
 class AuditEvent(models.Model):
@@ -29,7 +46,7 @@ class AuditEvent(models.Model):
     UNKNOWN = "unknown"  # sent to AWS, no answer: AWS's state is being checked, and a later row says what it showed
     OUTCOMES = [(o, o.title()) for o in (REQUESTED, SUCCEEDED, FAILED, OBSERVED)] + [(UNKNOWN, "Outcome unknown")]
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(db_index=True, editable=False)  # set when chained: the hashed moment
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -60,10 +77,14 @@ class AuditEvent(models.Model):
         related_name="+",
         help_text="The request this event is the outcome of.",
     )
+    # The hash chain (dashboard/audit_chain.py); unique, so two events can never follow the same one.
+    previous_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
     class Meta:
+        base_manager_name = "objects"  # what Django uses internally (related objects, deletion) refuses too
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["scope", "-created_at"]),
@@ -76,13 +97,58 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.outcome}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise AppendOnlyError("Audit events are never edited.")
-        super().save(*args, **kwargs)
+    def save(self, *, force_insert=False, force_update=False, using=None, update_fields=None):
+        if not self._state.adding or force_update or update_fields is not None:
+            raise AppendOnlyError(NEVER_EDITED)
+        using = using or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            _chain([self], using)
+            super().save(force_insert=True, using=using)  # never an UPDATE, even with an id set
 
     def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Audit events are never deleted.")
+        raise AppendOnlyError(NEVER_DELETED)
+
+
+class AuditChainHead(models.Model):
+    """One row: the newest event's hash and how many events the chain holds. Writers lock it before reading it."""
+
+    last_hash = models.CharField(max_length=64, blank=True)
+    length = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.length} events, newest {self.last_hash[:12]}"
+
+
+HEAD = 1
+
+
+def _chain(events, using):
+    """Link `events` after the newest event. The chain head stays locked until the surrounding transaction ends, so
+    writers (web processes, workers) chain one after another; record last in a transaction to hold it briefly."""
+    head = _locked_head(using, added=len(events))
+    previous = head.last_hash
+    for event in events:
+        event.created_at = timezone.now()
+        previous = link(event, previous)
+    AuditChainHead.objects.using(using).filter(pk=HEAD).update(last_hash=previous)
+
+
+def _locked_head(using, added):
+    # UPDATE before reading: it takes the row lock on PostgreSQL and the write lock on SQLite, so no two writers
+    # read the same previous hash (that would fork the chain).
+    heads = AuditChainHead.objects.using(using)
+    while not heads.filter(pk=HEAD).update(length=F("length") + added):
+        newest = AuditEvent.objects.using(using).order_by("-id").first()  # the head is gone (a test's flush)
+        try:
+            with transaction.atomic(using=using):
+                return heads.create(
+                    pk=HEAD,
+                    length=AuditEvent.objects.using(using).count() + added,
+                    last_hash=newest.hash if newest else GENESIS,
+                )
+        except IntegrityError:
+            continue  # another writer made it first: lock that one
+    return heads.get(pk=HEAD)
 
 
 def record(
@@ -101,7 +167,8 @@ def record(
     follows=None,
     actor_name="",
 ):
-    """Append one event. Call it inside the transaction of the change it records. `actor_name` names an actor
+    """Append one event. Call it inside the transaction of the change it records, last: from here to the end of
+    that transaction, other writers of events wait for it (the chain head is locked). `actor_name` names an actor
     that is not a signed-in user (the user name a failed sign-in tried)."""
     if request is not None and user is None:
         user = request.user if request.user.is_authenticated else None
