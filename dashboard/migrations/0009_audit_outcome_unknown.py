@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dashboard", "0007_one_job_model_and_sandbox_console_moved_out"),
+        ("dashboard", "0008_audit_guarded_and_chained"),
     ]
 
     operations = [
