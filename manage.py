@@ -2,8 +2,16 @@
 import os
 import sys
 
-if __name__ == "__main__":
+
+def main(argv):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from dashboard.acting import running_command
+
+    with running_command(argv):  # what the command changes is audited as its doing
+        execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

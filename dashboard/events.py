@@ -13,8 +13,12 @@ Conventions every writer follows, so that history, timelines and insights can jo
 
 # People signing in, and users and roles
 SIGN_IN = "auth.sign_in"
-SIGN_IN_FAILED = "auth.sign_in_failed"
+SIGN_IN_FAILED = "auth.sign_in_failed"  # the first failure of a user name and address in a lock-out window
+SIGN_IN_LOCKED_OUT = "auth.sign_in_locked_out"  # params["failures"]
 ROLES_CHANGED = "user.roles_changed"
+USER_CREATED = "user.created"  # params: superuser, staff, active, password ("set" or "none")
+ACCESS_FLAGS_CHANGED = "user.access_flags_changed"  # params: the new value of each changed flag
+PASSWORD_CHANGED = "user.password_changed"  # params["password"]: "set" or "disabled"; never the password
 
 # The connection check on the overview
 CONNECTION_CHECK = "aws.connection_check"
@@ -61,7 +65,11 @@ ROLLED_BACK = "deployment.rolled_back"  # params["rollback_deployment_id"]
 LABELS = {
     SIGN_IN: "Signed in",
     SIGN_IN_FAILED: "Failed sign-in",
+    SIGN_IN_LOCKED_OUT: "Locked out of sign-in",
     ROLES_CHANGED: "Roles changed",
+    USER_CREATED: "User created",
+    ACCESS_FLAGS_CHANGED: "Superuser, staff or active changed",
+    PASSWORD_CHANGED: "Password changed",
     CONNECTION_CHECK: "Checked the AWS connection",
     SETUP_STEP: "Setup step",
     SETUP_TEARDOWN: "Teardown",

@@ -1,6 +1,7 @@
 """Settings, read from the environment (see README.md for every variable)."""
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "axes",  # before dashboard: its failed sign-in handler must count a failure before ours reads the count
     "dashboard",
     "provisioning",
     "releases",
@@ -69,10 +71,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "dashboard.acting.ActingRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as axes asks: turns a lock-out into its page
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -127,6 +131,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out user name and address before the password is tried
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Sign-in lock-out (django-axes): after SIGN_IN_LOCKOUT_FAILURES failures of one user name from one address, that
+# pair is refused for SIGN_IN_LOCKOUT_MINUTES after its last counted failure. The pair, not the name alone (anyone
+# could lock anyone out) nor the address alone (everyone behind one office proxy would share a count).
+SIGN_IN_LOCKOUT_FAILURES = env_int("SIGN_IN_LOCKOUT_FAILURES", 5, minimum=1)
+SIGN_IN_LOCKOUT_MINUTES = env_int("SIGN_IN_LOCKOUT_MINUTES", 15, minimum=1)
+AXES_FAILURE_LIMIT = SIGN_IN_LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "dashboard.sign_in_limits.attempt_username"  # an unknown name counts as "unknown user"
+AXES_LOCKOUT_CALLABLE = "dashboard.sign_in_limits.lockout_response"
+AXES_RESET_ON_SUCCESS = True  # a right password (which the attacker lacks) clears the pair's count
+# While locked out, tries are refused and not counted: the lock-out ends on time, and nothing grows with them.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit log already
+AXES_VERBOSE = False  # no start-up line in every process
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"

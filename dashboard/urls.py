@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 
 from . import extensions, history, views
 
@@ -10,6 +10,18 @@ urlpatterns = [
     path("connection-checks/<int:pk>/", views.connection_check_detail, name="connection-check-detail"),
     path("sign-in/", auth_views.LoginView.as_view(), name="login"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="registration/change_password.html", success_url=reverse_lazy("password-change-done")
+        ),
+        name="password-change",
+    ),
+    path(
+        "account/password/changed/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="registration/password_changed.html"),
+        name="password-change-done",
+    ),
     path("setup/", include("provisioning.urls")),
     path("releases/", include("releases.urls")),
     path("history/", history.history, name="history"),

@@ -20,7 +20,16 @@ _GROUPS = [
     (
         "access",
         "People and access",
-        [events.SIGN_IN, events.SIGN_IN_FAILED, events.ROLES_CHANGED, events.CONNECTION_CHECK],
+        [
+            events.SIGN_IN,
+            events.SIGN_IN_FAILED,
+            events.SIGN_IN_LOCKED_OUT,
+            events.USER_CREATED,
+            events.ROLES_CHANGED,
+            events.ACCESS_FLAGS_CHANGED,
+            events.PASSWORD_CHANGED,
+            events.CONNECTION_CHECK,
+        ],
     ),
     (
         "setup",

@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connections
 
 from dashboard.audit import AuditEvent
 from dashboard.roles import role_of
@@ -50,3 +51,27 @@ def test_demo_signin_creates_an_admin_from_the_environment(db, monkeypatch, caps
     user = get_user_model().objects.get(username="demo")
     assert role_of(user) == "admin" and user.check_password("demo-password-42")
     assert "Sign in as demo / demo-password-42" in capsys.readouterr().out
+
+
+def test_create_user_refuses_a_weak_password_with_the_validators_reasons(db, monkeypatch):
+    monkeypatch.setenv("NEW_PASSWORD", "password")
+    with pytest.raises(CommandError, match="Refused password: This password is too common"):
+        call_command("create_user", "olga", "--role", "viewer", "--password-env", "NEW_PASSWORD")
+    assert not get_user_model().objects.filter(username="olga").exists()
+
+
+def test_create_user_refuses_a_name_outside_django_s_user_name_pattern(db):
+    with pytest.raises(CommandError, match="letters, numbers, and @/./\\+/-/_ characters"):
+        call_command("create_user", "olga smith", "--role", "viewer")
+    assert not get_user_model().objects.exists()
+
+
+def test_a_refused_create_user_exits_non_zero_from_the_command_line(db, monkeypatch, capsys):
+    import manage
+
+    monkeypatch.setenv("NEW_PASSWORD", "password")
+    monkeypatch.setattr(connections, "close_all", lambda: None)  # the command line's, which ends the test's transaction
+    with pytest.raises(SystemExit) as exit:
+        manage.main(["manage.py", "create_user", "olga", "--role", "viewer", "--password-env", "NEW_PASSWORD"])
+    assert exit.value.code != 0
+    assert "This password is too common." in capsys.readouterr().err

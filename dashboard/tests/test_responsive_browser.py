@@ -146,6 +146,7 @@ def test_release_pages_fit_a_phone_and_a_laptop(
         expect(page.locator("h1")).to_contain_text("Release of")
         pages.visit(page, "history-timeline")
         pages.visit(page, "insights", "/insights/")
+        pages.visit(page, "password-change", "/account/password/")
         pages.visit(page, "sandbox", "/sandbox/")
         context.close()
     limited_permissions_check(sandbox)

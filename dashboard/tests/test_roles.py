@@ -20,6 +20,8 @@ MATRIX = {
     "connection-check-detail": {"GET": VIEWER},
     "login": {"GET": PUBLIC, "POST": PUBLIC},
     "logout": {"POST": SIGNED_IN},
+    "password-change": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "password-change-done": {"GET": SIGNED_IN},
     "setup": {"GET": ADMIN},
     "setup-create": {"POST": ADMIN},
     "setup-detail": {"GET": ADMIN},
@@ -134,7 +136,7 @@ def test_role_matrix(name, role, client, url_kwargs):
             client.force_login(user)
 
 
-ACCOUNT_POSTS = {"login", "logout"}  # the only POSTs a viewer makes: signing in and out
+ACCOUNT_POSTS = {"login", "logout", "password-change"}  # the only POSTs a viewer makes: its own sign-in
 
 
 def test_viewers_are_refused_every_action(client, url_kwargs, viewer):

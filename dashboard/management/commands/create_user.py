@@ -3,6 +3,8 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -27,6 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, username, role, email, password_env, if_missing, **options):
         User = get_user_model()
+        _refuse_invalid(lambda: User._meta.get_field(User.USERNAME_FIELD).clean(username, None), "user name")
         if User.objects.filter(username=username).exists():
             if if_missing:
                 self.stdout.write(f"User {username!r} exists; left as it is.")
@@ -36,6 +39,7 @@ class Command(BaseCommand):
             password = os.environ.get(password_env, "")
             if not password:
                 raise CommandError(f"Environment variable {password_env} is empty or unset.")
+            _refuse_invalid(lambda: validate_password(password, User(username=username, email=email)), "password")
         else:
             password = secrets.token_urlsafe(12)
         with transaction.atomic():
@@ -44,3 +48,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Created {role} {username!r}."))
         if not password_env:
             self.stdout.write(f"Password: {password}")
+
+
+def _refuse_invalid(check, what):
+    try:
+        check()
+    except ValidationError as error:
+        raise CommandError(f"Refused {what}: " + " ".join(error.messages)) from None

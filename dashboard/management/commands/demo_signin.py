@@ -4,7 +4,9 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from dashboard.roles import ADMIN
 
@@ -19,6 +21,10 @@ class Command(BaseCommand):
         username = os.environ.get("DEMO_USERNAME") or "admin"
         password = os.environ.get("DEMO_PASSWORD") or self._kept_password()
         User = get_user_model()
+        try:
+            validate_password(password, User(username=username))
+        except ValidationError as error:
+            raise CommandError("Refused DEMO_PASSWORD: " + " ".join(error.messages)) from None
         user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True})
         if created or os.environ.get("DEMO_PASSWORD"):
             user.set_password(password)
