@@ -9,11 +9,16 @@ class DashboardConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_migrate
+        from django.urls import register_converter
 
         from . import signals  # noqa: F401
         from .roles import ensure_role_groups
+        from .validators import PathConverter, PathSegmentConverter
 
         post_migrate.connect(ensure_role_groups, sender=self)
+        # Before any URLconf is read: the product's URLs use these in place of `str` and `path`.
+        register_converter(PathSegmentConverter, "segment")
+        register_converter(PathConverter, "printable_path")
         make_local_folders()
 
 
