@@ -9,11 +9,19 @@ class DashboardConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_migrate
+        from django.urls import register_converter
+        from django.urls.converters import get_converters
 
         from . import signals  # noqa: F401
         from .roles import ensure_role_groups
+        from .validators import PathConverter, PathSegmentConverter
 
         post_migrate.connect(ensure_role_groups, sender=self)
+        # Before any URLconf is read: the product's URLs use these in place of `str` and `path`. Once only: a test
+        # that changes INSTALLED_APPS runs ready() again.
+        for name, converter in (("segment", PathSegmentConverter), ("printable_path", PathConverter)):
+            if name not in get_converters():
+                register_converter(converter, name)
         make_local_folders()
 
 

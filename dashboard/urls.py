@@ -28,7 +28,11 @@ urlpatterns = [
     path("history/live/", history.history_live, name="history-live"),
     path("history/export.csv", history.history_export, {"fmt": "csv"}, name="history-export-csv"),
     path("history/export.jsonl", history.history_export, {"fmt": "jsonl"}, name="history-export-jsonl"),
-    path("history/releases/<path:scope>/<str:execution_id>/", history.release_timeline, name="release-timeline"),
+    path(
+        "history/releases/<printable_path:scope>/<segment:execution_id>/",
+        history.release_timeline,
+        name="release-timeline",
+    ),
     path("insights/", history.insights_page, name="insights"),
     path("admin/", admin.site.urls),
 ]

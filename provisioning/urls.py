@@ -9,7 +9,7 @@ urlpatterns = [
     path("runs/<int:pk>/retry/", views.run_retry, name="setup-run-retry"),
     path("<slug:name>/", views.detail, name="setup-detail"),
     path("<slug:name>/steps/<slug:step>/", views.step, name="setup-step"),
-    path("<slug:name>/files/<str:filename>", views.source_file, name="setup-file"),
+    path("<slug:name>/files/<segment:filename>", views.source_file, name="setup-file"),
     path("<slug:name>/inventory/", views.inventory, name="setup-inventory"),
     path("<slug:name>/teardown/", views.teardown, name="setup-teardown"),
 ]

@@ -8,10 +8,14 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from dashboard import events
 from dashboard.audit import AuditEvent
+from dashboard.validators import no_control_characters
+
+from .insights import DEFAULT_PERIOD, PERIODS
 
 GROUP_PREFIX = "group:"
 
@@ -87,25 +91,43 @@ _UNTIL_PRECISION = {
 }
 
 
+# Far enough either way for an audit log; a year 9999 bound would overflow once "To" is made exclusive.
+FIRST_YEAR, LAST_YEAR = 2000, 9998
+
+
+def within_the_years(moment):
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValidationError(f"Give a date between the years {FIRST_YEAR} and {LAST_YEAR}.", code="out_of_range")
+
+
+def moment_field(label):
+    return forms.DateTimeField(
+        label=label,
+        required=False,
+        validators=[within_the_years],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
 class HistoryFilter(forms.Form):
     scope = forms.CharField(
-        label="Target", required=False, max_length=128, widget=forms.TextInput(attrs={"list": "scope-options"})
+        label="Target",
+        required=False,
+        max_length=128,
+        validators=[no_control_characters],
+        widget=forms.TextInput(attrs={"list": "scope-options"}),
     )
     user = forms.CharField(
-        label="User", required=False, max_length=150, widget=forms.TextInput(attrs={"list": "user-options"})
+        label="User",
+        required=False,
+        max_length=150,
+        validators=[no_control_characters],
+        widget=forms.TextInput(attrs={"list": "user-options"}),
     )
     kind = forms.ChoiceField(label="Kind of event", required=False, choices=kind_choices)
     outcome = forms.ChoiceField(label="Outcome", required=False, choices=[("", "Any outcome"), *AuditEvent.OUTCOMES])
-    since = forms.DateTimeField(
-        label="From",
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    until = forms.DateTimeField(
-        label="To",
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
+    since = moment_field("From")
+    until = moment_field("To")
 
     FIELDS = ("scope", "user", "kind", "outcome", "since", "until")
     DATE_ONLY = len("2026-01-31")
@@ -171,6 +193,17 @@ class HistoryFilter(forms.Form):
     def user_options(self):
         names = get_user_model().objects.order_by("username").values_list("username", flat=True)[:500]
         return ["system", *names]
+
+
+class InsightsFilter(forms.Form):
+    """The insights page's period and target; a period the page does not offer reads as the default one."""
+
+    days = forms.CharField(required=False)
+    scope = forms.CharField(required=False, max_length=128, validators=[no_control_characters])
+
+    def clean_days(self):
+        days = self.cleaned_data["days"]
+        return int(days) if days in {str(period) for period in PERIODS} else DEFAULT_PERIOD
 
 
 def filter_events(query, queryset=None):

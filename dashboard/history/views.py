@@ -7,10 +7,11 @@ from django.views.decorators.http import require_GET
 
 from dashboard.audit import AuditEvent
 from dashboard.roles import VIEWER, role_required
+from dashboard.validators import bad_request
 
 from . import insights as insights_module
 from .export import export_response
-from .filters import filter_events, label_of
+from .filters import InsightsFilter, filter_events, label_of
 from .timeline import link_releases
 from .timeline import release_timeline as build_timeline
 
@@ -61,7 +62,7 @@ def history_live(request):
         return HttpResponseBadRequest("after must be an event id")
     form, events = filter_events(request.GET)
     if not form.is_valid():
-        return HttpResponseBadRequest("invalid filter")
+        return bad_request(form, "invalid filter")
     rows = _labelled(list(events.filter(pk__gt=after)[: LIVE_LIMIT + 1]))
     if not rows:
         return HttpResponse(status=204)
@@ -79,9 +80,7 @@ def history_live(request):
 def history_export(request, fmt):
     form, events = filter_events(request.GET)
     if not form.is_valid():
-        return HttpResponseBadRequest(
-            "invalid filter: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
-        )
+        return bad_request(form, "invalid filter")
     return export_response(events, fmt)
 
 
@@ -97,14 +96,10 @@ def release_timeline(request, scope, execution_id):
 @require_GET
 @role_required(VIEWER)
 def insights_page(request):
-    try:
-        days = int(request.GET.get("days", insights_module.DEFAULT_PERIOD))
-    except ValueError:
-        days = insights_module.DEFAULT_PERIOD
-    if days not in insights_module.PERIODS:
-        days = insights_module.DEFAULT_PERIOD
-    scope = request.GET.get("scope", "").strip()[:128]
-    report = insights_module.report(days, scope)
+    form = InsightsFilter(request.GET)
+    if not form.is_valid():
+        return bad_request(form, "invalid filter")
+    report = insights_module.report(form.cleaned_data["days"], form.cleaned_data["scope"])
     return render(
         request,
         "dashboard/insights.html",

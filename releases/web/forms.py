@@ -1,7 +1,23 @@
 from django import forms
 from django.conf import settings
 
+from dashboard.validators import no_control_characters
 from provisioning.names import validate_profile, validate_region
+
+
+class PollQuery(forms.Form):
+    """The query of a polled fragment: `v`, the version of what the browser holds (204 while it is current)."""
+
+    v = forms.CharField(required=False, max_length=40, validators=[no_control_characters])
+
+    def unchanged(self, version):
+        return self.cleaned_data["v"] == str(version)
+
+
+class ConsoleQuery(PollQuery):
+    """The console's query: also which release to show, by execution id (blank: the current one)."""
+
+    release = forms.CharField(required=False, max_length=64, validators=[no_control_characters])
 
 
 class TrackForm(forms.Form):
@@ -30,17 +46,25 @@ class TrackForm(forms.Form):
         self.fields["region"].initial = settings.AWS_REGION
 
 
+def seen_id(max_length):
+    """A hidden field: an id the page showed, checked again when the action is requested."""
+    return forms.CharField(
+        required=False, max_length=max_length, validators=[no_control_characters], widget=forms.HiddenInput
+    )
+
+
 class ActionForm(forms.Form):
     """The confirmation of an operator action: a reason, and the ids the operator saw when asking."""
 
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Why, for the audit history"}),
         max_length=1000,
+        validators=[no_control_characters],
         help_text="Kept in the audit history with your name, the time and AWS's answer.",
     )
-    deployment_id = forms.CharField(required=False, widget=forms.HiddenInput)
-    execution_id = forms.CharField(required=False, widget=forms.HiddenInput)
-    stage = forms.CharField(required=False, widget=forms.HiddenInput)
+    deployment_id = seen_id(64)
+    execution_id = seen_id(64)
+    stage = seen_id(100)
     abandon = forms.TypedChoiceField(
         required=False,
         label="How to stop",

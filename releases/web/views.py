@@ -9,15 +9,11 @@ from django_htmx.http import reswap, retarget
 
 from dashboard.jobs import job_fragment
 from dashboard.roles import ADMIN, OPERATOR, VIEWER, has_role, role_required
+from dashboard.validators import bad_request
 from releases import action_kinds, offers
 from releases.models import OperatorAction, ReleaseTarget, TrackRequest
 from releases.web import action_requests, display, track_requests
-from releases.web.forms import ActionForm, TrackForm
-
-
-def _unchanged(request, etag):
-    """204 (nothing to swap) when the fragment the browser holds is still current."""
-    return request.GET.get("v") == str(etag)
+from releases.web.forms import ActionForm, ConsoleQuery, PollQuery, TrackForm
 
 
 @require_GET
@@ -38,9 +34,12 @@ def _index_context(form):
 @require_GET
 @role_required(VIEWER)
 def summary(request):
+    query = PollQuery(request.GET)
+    if not query.is_valid():
+        return bad_request(query)
     etag = display.summary_etag()
-    if _unchanged(request, etag):
-        return HttpResponse(status=204)
+    if query.unchanged(etag):
+        return HttpResponse(status=204)  # nothing to swap: the fragment the browser holds is still current
     return render(request, "releases/summary.html#targets", {"summaries": display.summaries(), "etag": etag})
 
 
@@ -68,25 +67,31 @@ def track_status(request, pk):
     return job_fragment(request, "releases/index.html#track-job", {"job": job}, job)
 
 
-def _console(request, target):
+def _console(request, target, query):
     can_operate = has_role(request.user, OPERATOR)
-    return display.console(target, request.GET.get("release") or None, user_can_operate=can_operate)
+    return display.console(target, query.cleaned_data["release"] or None, user_can_operate=can_operate)
 
 
 @require_GET
 @role_required(VIEWER)
 def target(request, pk):
     target = get_object_or_404(ReleaseTarget, pk=pk)
-    return render(request, "releases/target.html", _console(request, target))
+    query = ConsoleQuery(request.GET)
+    if not query.is_valid():
+        return bad_request(query)
+    return render(request, "releases/target.html", _console(request, target, query))
 
 
 @require_GET
 @role_required(VIEWER)
 def target_live(request, pk):
     target = get_object_or_404(ReleaseTarget, pk=pk)
-    if _unchanged(request, target.version):
+    query = ConsoleQuery(request.GET)
+    if not query.is_valid():
+        return bad_request(query)
+    if query.unchanged(target.version):
         return HttpResponse(status=204)
-    return render(request, "releases/target.html#live", _console(request, target))
+    return render(request, "releases/target.html#live", _console(request, target, query))
 
 
 @require_http_methods(["GET", "POST"])
