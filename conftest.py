@@ -177,6 +177,30 @@ def pytest_xdist_setupnodes(config, specs):
             spec.env["REDIS_URL"] = urlunsplit(url._replace(path=f"/{int(url.path.strip('/') or 0) + 1 + number}"))
 
 
+# Files that take minutes of real time (sandbox waits at speed 1), started first, one per test process, so that no
+# process ends the run alone with two of them (xdist otherwise queues them by size, these last).
+SLOWEST_FILES = (
+    "releases/tests/test_clocks_browser.py",
+    "releases/tests/test_clocks_behind_browser.py",
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SlowestFirst(LoadFileScheduling):
+        def _assign_work_unit(self, node):
+            for scope in reversed(SLOWEST_FILES):
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
+    return SlowestFirst(config, log)
+
+
 def pytest_terminal_summary(terminalreporter):
     if SCREENSHOTS.exists() and any(SCREENSHOTS.iterdir()):
         terminalreporter.write_line(f"Browser test screenshots: {SCREENSHOTS}")

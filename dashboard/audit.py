@@ -189,6 +189,8 @@ def record(
     )
     if request is not None:
         event.ip_address = request.META.get("REMOTE_ADDR") or None
-        event.user_agent = request.META.get("HTTP_USER_AGENT", "")[:512]
+        # A header is whatever the client sent: a NUL or a control character would not be stored (PostgreSQL).
+        said = request.META.get("HTTP_USER_AGENT", "")
+        event.user_agent = "".join(ch for ch in said if ch.isprintable())[:512]
     event.save()
     return event

@@ -92,3 +92,14 @@ def test_the_sign_in_page_of_an_anonymous_visitor_keeps_djangos_own_header(clien
     response = client.get(reverse("login"))
     assert response.status_code == 200
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"  # never_cache
+
+
+def test_a_sign_in_from_a_browser_whose_user_agent_has_a_nul_is_audited_without_it(client, viewer):
+    from conftest import PASSWORD
+
+    answer = client.post(
+        reverse("login"), {"username": viewer.username, "password": PASSWORD}, HTTP_USER_AGENT="curl/8\x00\x1b[31m"
+    )
+    assert answer.status_code == 302
+    event = AuditEvent.objects.filter(action="auth.sign_in").latest("pk")
+    assert event.user_agent == "curl/8[31m"

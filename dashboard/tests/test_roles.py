@@ -167,3 +167,13 @@ def test_the_role_groups_come_back_after_a_flush(transactional_db):
         "view_user",
         "view_group",
     }
+
+
+def test_every_post_without_the_csrf_token_is_refused(url_kwargs, admin_user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    posts = sorted(name for name, rules in MATRIX.items() if "POST" in rules)
+    refused = [name for name in posts if client.post(reverse(name, kwargs=url_kwargs.get(name))).status_code == 403]
+    assert posts and refused == posts

@@ -37,6 +37,13 @@ def admin_change_form(user, **changes):
     return data
 
 
+@pytest.fixture
+def superuser(db):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser("sam-superuser", password=NEW_PASSWORD + "-root")
+
+
 def newest_event_id():
     return AuditEvent.objects.values_list("pk", flat=True).first() or 0
 
@@ -47,15 +54,35 @@ def post_admin(client, url, data):
     return response
 
 
-def test_an_admin_making_itself_and_a_viewer_superuser_in_the_admin_site_is_audited(client, admin_user, viewer):
-    client.force_login(admin_user)
+def test_a_superuser_making_an_admin_and_a_viewer_superuser_in_the_admin_site_is_audited(
+    client, admin_user, viewer, superuser
+):
+    client.force_login(superuser)
     for user in (admin_user, viewer):
         post_admin(client, f"/admin/auth/user/{user.pk}/change/", admin_change_form(user, is_superuser=True))
     changes = AuditEvent.objects.filter(action=events.ACCESS_FLAGS_CHANGED).order_by("id")
     assert [(e.actor, e.ip_address, e.target_id, e.params) for e in changes] == [
-        (admin_user, ADMIN_ADDRESS, admin_user.username, {"superuser": True}),
-        (admin_user, ADMIN_ADDRESS, viewer.username, {"superuser": True}),
+        (superuser, ADMIN_ADDRESS, admin_user.username, {"superuser": True}),
+        (superuser, ADMIN_ADDRESS, viewer.username, {"superuser": True}),
     ]
+
+
+def test_an_admin_cannot_make_itself_or_a_viewer_superuser_nor_change_a_superuser(
+    client, admin_user, viewer, superuser
+):
+    client.force_login(admin_user)
+    for user in (admin_user, viewer):
+        post_admin(client, f"/admin/auth/user/{user.pk}/change/", admin_change_form(user, is_superuser=True))
+        user.refresh_from_db()
+        assert not user.is_superuser
+    assert not AuditEvent.objects.filter(action=events.ACCESS_FLAGS_CHANGED).exists()
+    change_url = f"/admin/auth/user/{superuser.pk}/change/"
+    assert client.post(change_url, admin_change_form(superuser, is_active=False)).status_code == 403
+    assert client.get(f"/admin/auth/user/{superuser.pk}/password/").status_code == 403
+    form = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
+    assert client.post(f"/admin/auth/user/{superuser.pk}/password/", form).status_code == 403
+    superuser.refresh_from_db()
+    assert superuser.is_active and not superuser.check_password(NEW_PASSWORD)
 
 
 def test_a_role_change_in_the_admin_site_is_credited_to_the_admin_and_its_address(client, admin_user, viewer):
