@@ -9,7 +9,7 @@ def no_store_when_signed_in(get_response):
     def middleware(request):
         response = get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not request.path.startswith("/" + settings.STATIC_URL):
+        if user is not None and user.is_authenticated and not request.path.startswith(settings.STATIC_URL):
             patch_cache_control(response, no_store=True, private=True)
         return response
 

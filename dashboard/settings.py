@@ -104,10 +104,14 @@ TEMPLATES = [
 # push), on with SANDBOX_CONSOLE=1, which `make demo` and the tests set; `make serve` and production leave it out.
 # It goes before provisioning because its `provision` command extends the product's with --sample-image.
 SANDBOX_CONSOLE = env_bool("SANDBOX_CONSOLE", False)
+SANDBOX_HEALTH_SECONDS = 15.0  # how often a worker looks whether the endpoint is the sandbox
 OPTIONAL_BEAT_SCHEDULE = {}  # beat tasks of the optional apps (dashboard/celery.py adds them)
 if SANDBOX_CONSOLE:
     INSTALLED_APPS.insert(INSTALLED_APPS.index("provisioning"), "sandbox_console")
-    OPTIONAL_BEAT_SCHEDULE["sandbox-health"] = {"task": "sandbox_console.tasks.record_health", "schedule": 15.0}
+    OPTIONAL_BEAT_SCHEDULE["sandbox-health"] = {
+        "task": "sandbox_console.tasks.record_health",
+        "schedule": SANDBOX_HEALTH_SECONDS,
+    }
 
 DATABASES = {
     "default": dj_database_url.parse(

@@ -33,9 +33,12 @@ def push_image(request, repository, tag, *, region="", profile="", **params):
 @require_http_methods(["GET", "POST"])
 @role_required(ADMIN)
 def sandbox_page(request):
+    if not settings.AWS_ENDPOINT_URL:
+        raise Http404("The dashboard is pointed at AWS itself, not at the sandbox.")
     health = SandboxHealth.current()
-    if health is None:
-        raise Http404("The configured AWS endpoint is not the sandbox.")
+    if health is None:  # just started (the worker's first look may come before the sandbox answers), or not it
+        context = {"endpoint_url": settings.AWS_ENDPOINT_URL, "every": settings.SANDBOX_HEALTH_SECONDS}
+        return render(request, "sandbox_console/not_seen.html", context)
     form = ImagePushForm(request.POST or None, known=setup_repositories())
     if request.method == "POST" and form.is_valid():
         push_image(request, **form.cleaned_data)

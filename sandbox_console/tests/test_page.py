@@ -38,6 +38,15 @@ def test_the_page_is_there_only_while_the_endpoint_is_the_sandbox(client, admin_
     assert b'href="/sandbox/"' not in client.get(reverse("overview")).content
 
 
+def test_before_a_worker_has_seen_the_sandbox_the_page_says_so_and_looks_again(client, admin_user, settings):
+    settings.AWS_ENDPOINT_URL = "http://127.0.0.1:4566"  # just started: the worker's first look is still to come
+    client.force_login(admin_user)
+    page = client.get(reverse("sandbox"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "No worker has seen the sandbox at" in text and '<meta http-equiv="refresh" content="5">' in text
+
+
 def test_only_an_admin_sees_the_link(client, operator, seen_sandbox):
     client.force_login(operator)
     assert b'href="/sandbox/"' not in client.get(reverse("overview")).content
