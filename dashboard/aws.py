@@ -3,12 +3,14 @@
 Nothing else in the product imports boto3 or botocore.
 """
 
+import functools
 import random
 import threading
 import time
 from dataclasses import dataclass
 
 import boto3
+import botocore
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -18,6 +20,8 @@ from botocore.exceptions import (
     EndpointConnectionError,
     HTTPClientError,
 )
+from botocore.loaders import create_loader
+from botocore.model import ServiceModel
 from django.conf import settings
 
 from .aws_operations import UnregisteredOperation, lookup  # noqa: F401 (aws.UnregisteredOperation for callers)
@@ -119,13 +123,13 @@ def client(service, connection=None, *, repeatable=True):
         return _clients[key]
 
 
-def is_repeatable(service, operation, connection=None):
+@functools.cache
+def is_repeatable(service, operation):
     """A read, or a change AWS recognises when it comes again (an idempotency token in botocore's model, which
-    botocore fills in once per call and keeps across its retries)."""
-    api_name = client(service, connection).meta.method_to_api_mapping[operation]
-    if api_name.startswith(READ_PREFIXES):
-        return True
-    return bool(client(service, connection).meta.service_model.operation_model(api_name).idempotent_members)
+    botocore fills in once per call and keeps across its retries). The model is the same for every connection."""
+    model = ServiceModel(create_loader().load_service_model(service, "service-2"), service)  # no profile read
+    api_name = next(name for name in model.operation_names if botocore.xform_name(name) == operation)
+    return api_name.startswith(READ_PREFIXES) or bool(model.operation_model(api_name).idempotent_members)
 
 
 def call(service, operation, connection=None, /, **params):
@@ -136,7 +140,7 @@ def call(service, operation, connection=None, /, **params):
     A change that AWS would not recognise if it came twice is sent once: again only after AWS refused it
     unapplied (throttling) or the connection never opened; a lost answer raises AwsError(outcome_unknown=True)."""
     lookup(service, operation)
-    if is_repeatable(service, operation, connection):
+    if is_repeatable(service, operation):
         return _answer(_send(client(service, connection), operation, params, repeatable=True))
     attempts = settings.AWS_MAX_ATTEMPTS
     for attempt in range(attempts):

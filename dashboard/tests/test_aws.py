@@ -1,6 +1,8 @@
 import pytest
 
 from dashboard import aws
+from dashboard.tests.workers import wait_for
+from sandbox.testing import SandboxClients
 
 
 def test_an_aws_error_keeps_its_code_message_and_request_id(sandbox):
@@ -58,6 +60,7 @@ def calls_of(sandbox, service, operation):
 
 
 def test_a_change_whose_answer_times_out_is_sent_once_and_said_unknown_while_a_read_is_retried(sandbox, settings):
+    boto = SandboxClients(sandbox)
     aws.call("ecs", "describe_clusters")  # the sandbox's first ECS call is a slow one
     settings.AWS_MAX_ATTEMPTS, settings.AWS_READ_TIMEOUT = 3, 1
     aws.reset_clients()
@@ -66,6 +69,8 @@ def test_a_change_whose_answer_times_out_is_sent_once_and_said_unknown_while_a_r
         aws.call("ecs", "create_cluster", clusterName="once")
     assert (raised.value.code, raised.value.outcome_unknown) == ("ReadTimeoutError", True)
     assert calls_of(sandbox, "ecs", "CreateCluster") == 1
+    # AWS applies it all the same, once its delay is over (and before the next test's faults are set).
+    wait_for(lambda: boto.ecs.describe_clusters(clusters=["once"])["clusters"], what="the timed-out create to apply")
 
     reads = calls_of(sandbox, "ecs", "DescribeClusters")
     sandbox.set_fault(kind="latency", service="ecs", operation="DescribeClusters", ms=2500, times=1)

@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--max-age", type=int, default=90, help="Seconds (default 90).")
 
     def handle(self, max_age, **options):
-        beat = WorkerHeartbeat.objects.filter(name="worker").first()
+        beat = WorkerHeartbeat.latest()
         if beat is None:
             raise CommandError("No heartbeat yet.")
         age = timezone.now() - beat.seen_at
