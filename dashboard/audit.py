@@ -1,5 +1,7 @@
 """The audit log: one append-only row per event, written in the same transaction as what it records."""
 
+import re
+
 from django.conf import settings
 from django.db import IntegrityError, models, router, transaction
 from django.db.models import F
@@ -7,6 +9,7 @@ from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from .audit_chain import GENESIS, link
+from .validators import CONTROL_CHARACTERS
 
 NEVER_EDITED = "Audit events are append-only: never edited."
 NEVER_DELETED = "Audit events are append-only: never deleted."
@@ -191,6 +194,6 @@ def record(
         event.ip_address = request.META.get("REMOTE_ADDR") or None
         # A header is whatever the client sent: a NUL or a control character would not be stored (PostgreSQL).
         said = request.META.get("HTTP_USER_AGENT", "")
-        event.user_agent = "".join(ch for ch in said if ch.isprintable())[:512]
+        event.user_agent = re.sub(f"{CONTROL_CHARACTERS}|\x00", "", said)[:512]
     event.save()
     return event
