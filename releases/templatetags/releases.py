@@ -30,11 +30,14 @@ def status_class(status):
 
 
 @register.filter
-def iso_time(value):
-    """An ISO 8601 time stored in JSON, shown as local HH:MM:SS."""
+def iso_time(value, target=None):
+    """An ISO 8601 time stored in JSON, shown as local HH:MM:SS; with a target, an AWS time read on the
+    dashboard's clock."""
     if not value:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if target is not None:
+        moment = dashboard_clock(moment, target)
     return timezone.localtime(moment).strftime("%H:%M:%S")
 
 

@@ -13,11 +13,12 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from releases.models import ReleaseTarget
@@ -140,6 +141,27 @@ def real_time(aws_time, sandbox):
     return aws_time.timestamp() - sandbox.offset
 
 
+def aws_start_times_read_on_our_clock(page, tutorial, sandbox):
+    """The execution start times the console lists are the moments on the dashboard's clock, not AWS's."""
+    summaries = tutorial.aws.codepipeline.list_pipeline_executions(pipelineName=tutorial.pipeline)
+    starts = [real_time(e["startTime"], sandbox) for e in summaries["pipelineExecutionSummaries"]]
+    shown = page.locator("#pipeline dt:text-is('Started') + dd").inner_text().split()[0]
+    assert _seconds_apart(shown, starts[0]) <= 2, f"the newest execution shows started at {shown}"
+    listed = page.locator("#executions tbody td:nth-child(3)").all_inner_texts()
+    assert len(listed) == len(starts)
+    for text, start in zip(listed, starts, strict=True):
+        assert _seconds_apart(text.split()[-1], start) <= 60, f"an execution is listed as started {text}"
+
+
+def _seconds_apart(clock_text, moment):
+    """How far a shown time of day (HH:MM or HH:MM:SS, the dashboard's time zone) is from a moment."""
+    local = timezone.localtime(datetime.fromtimestamp(moment, UTC))
+    shown = [int(part) for part in clock_text.split(":")]
+    of_day = local.hour * 3600 + local.minute * 60 + (local.second if len(shown) == 3 else 0)
+    apart = abs(shown[0] * 3600 + shown[1] * 60 + (shown[2] if len(shown) == 3 else 0) - of_day)
+    return min(apart, 86400 - apart)
+
+
 def latest(tutorial):
     return tutorial.deployments()[-1]
 
@@ -189,6 +211,7 @@ def test_countdowns_end_when_aws_ends_the_wait_and_no_duration_is_negative(
             assert abs(ended - shown_end) <= 2, f"the wait ended {ended - shown_end:+.1f} s off its countdown"
             expect(page.locator("#deployment-status")).to_have_text("Succeeded")
             no_negative_duration(page)
+            aws_start_times_read_on_our_clock(page, tutorial, live_sandbox)
             console_steps = page.locator("#timeline .step.done .muted").all_inner_texts()
             assert console_steps == sorted(console_steps), f"console timeline out of order: {console_steps}"
     finally:

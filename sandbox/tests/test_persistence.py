@@ -145,6 +145,25 @@ def test_a_reset_is_saved_too(state_dir):
         assert SandboxClients(sb).ecr.describe_repositories()["repositories"] == []
 
 
+def aws_clock(sb):
+    from email.utils import parsedate_to_datetime
+
+    answer = SandboxClients(sb).ecr.describe_repositories()
+    return parsedate_to_datetime(answer["ResponseMetadata"]["HTTPHeaders"]["date"])
+
+
+def test_a_clock_set_off_real_time_is_off_by_the_same_amount_after_a_restart(state_dir):
+    with run_sandbox(state_dir=state_dir) as sb:
+        sb.configure(clock_offset_seconds=600)
+        before, started = aws_clock(sb), time.monotonic()
+        SandboxClients(sb).ecr.create_repository(repositoryName="saved")  # something to save
+    forget_moto()
+    with run_sandbox(state_dir=state_dir) as sb:
+        assert sb.settings()["clock_offset_seconds"] == 600
+        moved = (aws_clock(sb) - before).total_seconds()
+        assert 0 <= moved <= time.monotonic() - started + 1, f"the clock moved {moved} s across the restart"
+
+
 def wait_for_health(url, process, deadline=60):
     client = SandboxClient(url, timeout=2)
     end = time.monotonic() + deadline
