@@ -13,6 +13,7 @@ Conventions every writer follows, so that history, timelines and insights can jo
 
 # People signing in, and users and roles
 SIGN_IN = "auth.sign_in"
+SIGN_OUT = "auth.sign_out"
 SIGN_IN_FAILED = "auth.sign_in_failed"  # the first failure of a user name and address in a lock-out window
 SIGN_IN_LOCKED_OUT = "auth.sign_in_locked_out"  # params["failures"]
 ROLES_CHANGED = "user.roles_changed"
@@ -64,6 +65,7 @@ ROLLED_BACK = "deployment.rolled_back"  # params["rollback_deployment_id"]
 
 LABELS = {
     SIGN_IN: "Signed in",
+    SIGN_OUT: "Signed out",
     SIGN_IN_FAILED: "Failed sign-in",
     SIGN_IN_LOCKED_OUT: "Locked out of sign-in",
     ROLES_CHANGED: "Roles changed",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_float, env_int, env_list, env_str, env_url
 
@@ -136,10 +137,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Local accounts (user name and password) are for the demo and break-glass use; LOCAL_SIGN_IN=false turns them off
+# once single sign-on is set up.
+LOCAL_SIGN_IN = env_bool("LOCAL_SIGN_IN", True)
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out user name and address before the password is tried
-    "django.contrib.auth.backends.ModelBackend",
+    *(["django.contrib.auth.backends.ModelBackend"] if LOCAL_SIGN_IN else []),
+    "dashboard.sso.GroupRoleBackend",  # single sign-on, when OIDC_ISSUER is set
 ]
+
+# Single sign-on with OpenID Connect (dashboard/sso.py): the provider's endpoints are discovered from its issuer.
+OIDC_ISSUER = env_url("OIDC_ISSUER")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")  # or OIDC_CLIENT_SECRET_FILE
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_USE_PKCE = True
+OIDC_USERNAME_CLAIM = env_str("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_ROLE_GROUPS = {  # the provider's groups that give each role, e.g. OIDC_OPERATOR_GROUPS=release-managers,sre
+    "viewer": env_list("OIDC_VIEWER_GROUPS"),
+    "operator": env_list("OIDC_OPERATOR_GROUPS"),
+    "admin": env_list("OIDC_ADMIN_GROUPS"),
+}
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
+LOGIN_REDIRECT_URL_FAILURE = "/sign-in/"
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET (or _FILE) too.")
 # Sign-in lock-out (django-axes): after SIGN_IN_LOCKOUT_FAILURES failures of one user name from one address, that
 # pair is refused for SIGN_IN_LOCKOUT_MINUTES after its last counted failure. The pair, not the name alone (anyone
 # could lock anyone out) nor the address alone (everyone behind one office proxy would share a count).

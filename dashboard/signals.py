@@ -4,7 +4,7 @@ flags, password) go into the audit log, whichever page or command made the chang
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.models import Group
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.dispatch import receiver
 
@@ -15,19 +15,25 @@ from .roles import ROLES
 from .sign_in_limits import UNKNOWN_USER, known_username
 
 User = get_user_model()
+SSO_BACKEND = "dashboard.sso.GroupRoleBackend"
 FLAGS = {"is_superuser": "superuser", "is_staff": "staff", "is_active": "active"}
 
 
 @receiver(user_logged_in)
 def record_sign_in(sender, request, user, **kwargs):
-    record(
-        events.SIGN_IN,
-        outcome=AuditEvent.SUCCEEDED,
-        user=user,
-        request=request,
-        target_type="user",
-        target_id=user.get_username(),
-    )
+    sso = getattr(user, "backend", "") == SSO_BACKEND
+    _record_session_event(events.SIGN_IN, user, request, {"method": "single sign-on"} if sso else {})
+
+
+@receiver(user_logged_out)
+def record_sign_out(sender, request, user, **kwargs):
+    if user is not None:
+        _record_session_event(events.SIGN_OUT, user, request, {})
+
+
+def _record_session_event(action, user, request, params):
+    target = {"target_type": "user", "target_id": user.get_username()}
+    record(action, outcome=AuditEvent.SUCCEEDED, user=user, request=request, params=params, **target)
 
 
 @receiver(user_login_failed)
@@ -63,12 +69,15 @@ def record_role_change(sender, instance, action, pk_set, reverse, **kwargs):
     names = sorted(Group.objects.filter(pk__in=pk_set or ()).values_list("name", flat=True))
     roles = [name for name in names if name in ROLES]
     if roles or action == "post_clear":
+        source = getattr(instance, "roles_from", "")  # "identity provider": single sign-on set them
+        params = {"change": action.removeprefix("post_"), "roles": roles, **({"from": source} if source else {})}
         record(
             events.ROLES_CHANGED,
             outcome=AuditEvent.SUCCEEDED,
             target_type="user",
             target_id=instance.get_username(),
-            **acting_on({"change": action.removeprefix("post_"), "roles": roles}),
+            actor_name=source,
+            **acting_on(params),
         )
 
 

@@ -1,14 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path, reverse_lazy
 
-from . import extensions, history, views
+from . import extensions, history, sso, views
 
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("connection-checks/", views.connection_check_create, name="connection-check-create"),
     path("connection-checks/<int:pk>/", views.connection_check_detail, name="connection-check-detail"),
-    path("sign-in/", auth_views.LoginView.as_view(), name="login"),
+    path("sign-in/", sso.SignInView.as_view(), name="login"),
+    path("sign-in/sso/", login_not_required(sso.StartView.as_view()), name="sso-start"),
+    path("sign-in/sso/callback/", login_not_required(sso.CallbackView.as_view()), name="sso-callback"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "account/password/",

@@ -26,6 +26,7 @@ _GROUPS = [
         "People and access",
         [
             events.SIGN_IN,
+            events.SIGN_OUT,
             events.SIGN_IN_FAILED,
             events.SIGN_IN_LOCKED_OUT,
             events.USER_CREATED,
