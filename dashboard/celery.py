@@ -17,6 +17,9 @@ app.conf.beat_schedule = {
     "releases-poll-due": {"task": "releases.tasks.poll_due", "schedule": 0.5},
     # Idle targets: one cheap call each, so that a new release is seen within seconds, not at the next refresh.
     "releases-probe-idle": {"task": "releases.tasks.probe_idle", "schedule": settings.RELEASES_IDLE_PROBE_SECONDS},
+    # Notifications: deliveries due again after a failed try, and waits that end soon (notifications/).
+    "notifications-deliver-due": {"task": "notifications.tasks.deliver_due", "schedule": 5.0},
+    "notifications-deadlines": {"task": "notifications.tasks.notify_of_deadlines", "schedule": 30.0},
     **settings.OPTIONAL_BEAT_SCHEDULE,
 }
 app.autodiscover_tasks()

@@ -29,6 +29,10 @@ SETUP_STEP = "setup.step"
 SETUP_TEARDOWN = "setup.teardown"
 SETUP_DRIFT_CHECK = "setup.drift_check"  # what AWS has now against what the setup says
 
+# Notification channels (target_id: the channel's name)
+NOTIFY_CHANNEL_ADDED = "notify.channel_added"
+NOTIFY_CHANNEL_REMOVED = "notify.channel_removed"
+
 # Tracking release targets
 TARGET_TRACKED = "target.tracked"
 TARGET_UNTRACKED = "target.untracked"
@@ -66,6 +70,8 @@ ROLLED_BACK = "deployment.rolled_back"  # params["rollback_deployment_id"]
 LABELS = {
     SIGN_IN: "Signed in",
     SIGN_OUT: "Signed out",
+    NOTIFY_CHANNEL_ADDED: "Notification channel added",
+    NOTIFY_CHANNEL_REMOVED: "Notification channel removed",
     SIGN_IN_FAILED: "Failed sign-in",
     SIGN_IN_LOCKED_OUT: "Locked out of sign-in",
     ROLES_CHANGED: "Roles changed",

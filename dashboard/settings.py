@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "dashboard",
     "provisioning",
     "releases",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -273,6 +274,20 @@ RELEASES_PAGE_IDLE_POLL_SECONDS = env_float("RELEASES_PAGE_IDLE_POLL_SECONDS", 2
 RELEASES_SUMMARY_POLL_SECONDS = env_float("RELEASES_SUMMARY_POLL_SECONDS", 5.0, minimum=1)  # the targets' table
 # How often a page asks about an unfinished job it shows (a wizard step, an action, a check), from the database.
 JOB_POLL_SECONDS = env_float("JOB_POLL_SECONDS", 1.0, minimum=0.5)
+
+# Notifications (notifications/): links in them start at PUBLIC_URL, the address people open the dashboard at.
+PUBLIC_URL = env_url("PUBLIC_URL", "http://127.0.0.1:8000")
+NOTIFY_TIMEOUT_SECONDS = env_float("NOTIFY_TIMEOUT_SECONDS", 5.0, minimum=0.1)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 5, minimum=1)
+NOTIFY_RETRY_SECONDS = env_float("NOTIFY_RETRY_SECONDS", 30.0, minimum=0.1)  # doubled after each failed try
+NOTIFY_SOON_MINUTES = env_int("NOTIFY_SOON_MINUTES", 10, minimum=1)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")  # or EMAIL_HOST_PASSWORD_FILE
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "bluegreen-dashboard@localhost")
 
 LOGGING = {
     "version": 1,

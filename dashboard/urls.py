@@ -37,6 +37,7 @@ urlpatterns = [
         name="release-timeline",
     ),
     path("insights/", history.insights_page, name="insights"),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]
 urlpatterns += [path(prefix, include(urlconf)) for prefix, urlconf in extensions.app_urls()]

@@ -39,7 +39,14 @@ _GROUPS = [
     (
         "setup",
         "Setup and tracking",
-        [events.SETUP_STEP, events.SETUP_TEARDOWN, events.TARGET_TRACKED, events.TARGET_UNTRACKED],
+        [
+            events.SETUP_STEP,
+            events.SETUP_TEARDOWN,
+            events.TARGET_TRACKED,
+            events.TARGET_UNTRACKED,
+            events.NOTIFY_CHANNEL_ADDED,
+            events.NOTIFY_CHANNEL_REMOVED,
+        ],
     ),
     ("operator", "Operator actions", list(events.OPERATOR_ACTIONS)),
     ("pipeline", "Pipeline (observed)", [events.EXECUTION_STARTED, events.STAGE_FAILED, events.EXECUTION_FINISHED]),

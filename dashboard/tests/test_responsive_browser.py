@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from conftest import PASSWORD, SCREENSHOTS
 from dashboard import aws, tasks
 from dashboard.models import ConnectionCheck
+from notifications.models import Channel, Delivery
 from provisioning.tests.checks import provision_in_thread
 from releases.tests.conftest import boto, history, ready, tracked, tutorial  # noqa: F401 - fixtures
 from sandbox.testing import SandboxClients
@@ -164,6 +166,18 @@ def test_release_pages_fit_a_phone_and_a_laptop(
 def test_setup_pages_fit_a_phone_and_a_laptop(transactional_db, browser, live_server, sandbox, admin_user, settings):
     settings.PROVISIONING_POLL_SECONDS = 0.2
     provision_in_thread(sandbox, "shop", "--sample-image")
+    channel = Channel.objects.create(name="release-room", kind=Channel.SLACK, url_variable="NOTIFY_RELEASE_ROOM_URL")
+    link = f"http://127.0.0.1:8000/releases/{'very-long-pipeline-name' * 3}/"
+    Delivery.objects.create(
+        channel=channel,
+        key="k",
+        kind="test",
+        title="shop: a test " * 8,
+        link=link,
+        next_attempt_at=timezone.now(),
+        status=Delivery.FAILED,
+        last_error="no answer within 5 s",
+    )
     pages = Pages(browser, live_server)
     for width in WIDTHS:
         context = pages.context(width)
@@ -173,6 +187,7 @@ def test_setup_pages_fit_a_phone_and_a_laptop(transactional_db, browser, live_se
         pages.visit(page, "wizard-verify", "/setup/shop/steps/verify/")
         pages.visit(page, "inventory", "/setup/shop/inventory/")
         pages.visit(page, "teardown", "/setup/shop/teardown/")
+        pages.visit(page, "notifications", "/notifications/")
         context.close()
     # Without JavaScript the menu button cannot work: the navigation shows, wrapped, and still fits.
     context = pages.context(PHONE, java_script_enabled=False)

@@ -2,10 +2,12 @@
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils.timezone import now
 
 from conftest import make_user
 from dashboard.audit import AuditEvent, record
 from dashboard.models import ConnectionCheck
+from notifications.models import Channel, Delivery
 from provisioning.tests.factories import make_setup
 from releases.models import OperatorAction, ReleaseTarget, TrackRequest
 from sandbox_console.models import ImagePush, SandboxHealth
@@ -21,6 +23,11 @@ MATRIX = {
     "login": {"GET": PUBLIC, "POST": PUBLIC},
     "logout": {"POST": SIGNED_IN},
     "sso-start": {"GET": PUBLIC},
+    "notifications": {"GET": ADMIN},
+    "notification-channel-create": {"POST": ADMIN},
+    "notification-channel-delete": {"POST": ADMIN},
+    "notification-channel-test": {"POST": ADMIN},
+    "notification-delivery": {"GET": ADMIN},
     "sso-callback": {"GET": PUBLIC},
     "password-change": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "password-change-done": {"GET": SIGNED_IN},
@@ -79,7 +86,14 @@ def url_kwargs(db, settings):
     track = TrackRequest.objects.create(pipeline_name="shop")
     action = OperatorAction.objects.create(target=target, kind="reroute", reason="r", status="confirmed")
     setup, run = make_setup("shop")
+    channel = Channel.objects.create(name="room", kind=Channel.EMAIL, recipients="ops@example.com")
+    delivery = Delivery.objects.create(
+        channel=channel, key="k", kind="test", title="t", link="/", next_attempt_at=now()
+    )
     return {
+        "notification-channel-delete": {"pk": channel.pk},
+        "notification-channel-test": {"pk": channel.pk},
+        "notification-delivery": {"pk": delivery.pk},
         "setup-detail": {"name": setup.name},
         "setup-step": {"name": setup.name, "step": "connect"},
         "setup-run": {"pk": run.pk},

@@ -1,0 +1,41 @@
+"""What is worth telling someone about, and how it reads."""
+
+from dashboard import events
+
+WAITING_FOR_REROUTE = "waiting_for_reroute"
+READY_WAIT_ENDING = "ready_wait_ending"
+TERMINATION_WAIT_ENDING = "termination_wait_ending"
+DEPLOYMENT_FAILED = "deployment_failed"
+ROLLED_BACK = "rolled_back"
+STAGE_FAILED = "stage_failed"
+TEST = "test"
+
+LABELS = {
+    WAITING_FOR_REROUTE: "A deployment waits for someone to reroute traffic",
+    READY_WAIT_ENDING: "The wait for a reroute ends soon",
+    TERMINATION_WAIT_ENDING: "A termination wait ends soon (the original task set goes)",
+    DEPLOYMENT_FAILED: "A deployment failed or was stopped",
+    ROLLED_BACK: "A deployment was rolled back",
+    STAGE_FAILED: "A pipeline stage failed",
+}
+CHOICES = list(LABELS.items())
+FAILED_STATUSES = {"Failed", "Stopped"}
+
+
+def from_audit_event(event):
+    """(kind, key, title) for an audit event that should be told, else None."""
+    params, scope = event.params or {}, event.scope
+    deployment = params.get("deployment_id", "")
+    if event.action == events.DEPLOYMENT_READY:
+        title = f"{scope}: deployment {deployment} is ready and waits for someone to reroute production traffic"
+        return WAITING_FOR_REROUTE, f"{WAITING_FOR_REROUTE}:{deployment}", title
+    if event.action == events.DEPLOYMENT_FINISHED and params.get("status") in FAILED_STATUSES:
+        title = f"{scope}: deployment {deployment} {params['status'].lower()}"
+        return DEPLOYMENT_FAILED, f"{DEPLOYMENT_FAILED}:{deployment}", title
+    if event.action == events.ROLLED_BACK:
+        title = f"{scope}: deployment {deployment} was rolled back by {params.get('rollback_deployment_id', 'AWS')}"
+        return ROLLED_BACK, f"{ROLLED_BACK}:{deployment}", title
+    if event.action == events.STAGE_FAILED:
+        stage, execution = params.get("stage", "a stage"), params.get("execution_id", "")
+        return STAGE_FAILED, f"{STAGE_FAILED}:{execution}:{stage}", f"{scope}: stage {stage} failed in {execution}"
+    return None
