@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "dashboard",
     "provisioning",
     "releases",
+    "ninja",  # its Swagger page's scripts and styles from our own static files, not a CDN
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -248,6 +250,13 @@ RELEASES_PAGE_IDLE_POLL_SECONDS = env_float("RELEASES_PAGE_IDLE_POLL_SECONDS", 2
 RELEASES_SUMMARY_POLL_SECONDS = env_float("RELEASES_SUMMARY_POLL_SECONDS", 5.0, minimum=1)  # the targets' table
 # How often a page asks about an unfinished job it shows (a wizard step, an action, a check), from the database.
 JOB_POLL_SECONDS = env_float("JOB_POLL_SECONDS", 1.0, minimum=0.5)
+
+# The JSON API (api/): calls per minute per token (then 429), the longest life a token may be given, how often
+# a token's last-used time is written, and whether reads are audited too (calls that change something always are).
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1)
+API_LAST_USED_SECONDS = env_int("API_LAST_USED_SECONDS", 60, minimum=1)
+API_AUDIT_READS = env_bool("API_AUDIT_READS", True)
 
 LOGGING = {
     "version": 1,
