@@ -1,5 +1,8 @@
 """Release targets: the list with their state, and one target's live state (the console page's snapshot)."""
 
+import hashlib
+
+from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
@@ -12,6 +15,7 @@ from .. import schemas, snapshots
 from ..auth import require
 
 router = Router(tags=["targets"])
+STATE_CACHE_SECONDS = 60
 
 
 def etag(version):
@@ -59,4 +63,16 @@ def target_state(request, response: HttpResponse, pk: int, query: Query[StateQue
     response["ETag"] = etag(target.version)
     if query.version == target.version:
         return {"version": target.version, "changed": False}
-    return snapshots.state(target, query.release or None)
+    return state_at_version(target, query.release)
+
+
+def state_at_version(target, release):
+    """The snapshot, made once per version (and release shown): what the page shows changes only with a bump of the
+    version, which is why its fragment may answer 204 when the version has not moved."""
+    release_key = hashlib.sha1(release.encode(), usedforsecurity=False).hexdigest()[:12]
+    key = f"api-state:{target.pk}:{target.version}:{release_key}"
+    state = cache.get(key)
+    if state is None:
+        state = snapshots.state(target, release or None)
+        cache.set(key, state, timeout=STATE_CACHE_SECONDS)
+    return state

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from api import throttling
+from api import calls, throttling
 from api.models import ApiToken, digest
 from api.tests.conftest import bearer, make_token
 from conftest import make_user
@@ -67,15 +67,25 @@ def test_a_call_is_audited_under_the_owner_with_the_tokens_name_and_marks_the_to
     assert token.last_used_at is not None
 
 
-def test_reads_are_not_audited_when_turned_off_but_refused_changes_still_are(client, operator, settings):
+def test_by_default_a_tokens_reads_are_audited_by_the_first_of_each_minute_and_changes_each(
+    client, operator, settings, monkeypatch
+):
     settings.API_AUDIT_READS = False
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(calls, "clock", lambda: now[0])
     _, secret = make_token(operator, ApiToken.READ)
-    client.get("/api/targets", headers=bearer(secret))
-    assert not AuditEvent.objects.filter(action="api.call").exists()
-    client.post("/api/targets/1/actions/reroute", {"reason": "x"}, content_type="application/json",
-                headers=bearer(secret))  # fmt: skip
-    (refused,) = AuditEvent.objects.filter(action="api.call")
-    assert refused.outcome == "failed" and refused.params["status"] == 403
+    for _ in range(3):
+        client.get("/api/targets", headers=bearer(secret))
+    (first,) = AuditEvent.objects.filter(action="api.call")
+    assert first.params["first_read_of_minute"] is True and first.params["api_token"] == "read token"
+    now[0] += 60
+    client.get("/api/history", headers=bearer(secret))
+    assert AuditEvent.objects.filter(action="api.call").count() == 2
+    for _ in range(2):
+        client.post("/api/targets/1/actions/reroute", {"reason": "x"}, content_type="application/json",
+                    headers=bearer(secret))  # fmt: skip
+    refused = AuditEvent.objects.filter(action="api.call", params__method="POST")
+    assert [(e.outcome, e.params["status"]) for e in refused] == [("failed", 403)] * 2
 
 
 def test_calls_past_the_rate_limit_are_refused_with_429_per_token(client, operator, settings, monkeypatch):
