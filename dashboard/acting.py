@@ -48,3 +48,10 @@ def acting_on(params):
     if request is not None:
         return {"request": request, "params": params}
     return {"params": {**params, **(_command.get() or {})}}
+
+
+def token_name(request):
+    """The name of the API token a request was made with (api/auth.py sets it), or "": the token acts as its owner,
+    and the audit says which of the owner's tokens it was."""
+    token = getattr(request, "api_token", None)
+    return token.name if token is not None else ""

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
+from .acting import token_name
 from .audit_chain import GENESIS, link
 from .validators import CONTROL_CHARACTERS
 
@@ -195,5 +196,7 @@ def record(
         # A header is whatever the client sent: a NUL or a control character would not be stored (PostgreSQL).
         said = request.META.get("HTTP_USER_AGENT", "")
         event.user_agent = re.sub(f"{CONTROL_CHARACTERS}|\x00", "", said)[:512]
+        if token := token_name(request):
+            event.params = {**event.params, "api_token": token}
     event.save()
     return event

@@ -21,6 +21,12 @@ USER_CREATED = "user.created"  # params: superuser, staff, active, password ("se
 ACCESS_FLAGS_CHANGED = "user.access_flags_changed"  # params: the new value of each changed flag
 PASSWORD_CHANGED = "user.password_changed"  # params["password"]: "set" or "disabled"; never the password
 
+# The JSON API (api/): a token made or revoked by its owner, and each call made with one (params: method, path,
+# status, and `api_token`, the token's name, which every event written in an API call carries)
+API_TOKEN_CREATED = "api.token_created"
+API_TOKEN_REVOKED = "api.token_revoked"
+API_CALL = "api.call"
+
 # The connection check on the overview
 CONNECTION_CHECK = "aws.connection_check"
 
@@ -78,6 +84,9 @@ LABELS = {
     USER_CREATED: "User created",
     ACCESS_FLAGS_CHANGED: "Superuser, staff or active changed",
     PASSWORD_CHANGED: "Password changed",
+    API_TOKEN_CREATED: "API token created",
+    API_TOKEN_REVOKED: "API token revoked",
+    API_CALL: "API call",
     CONNECTION_CHECK: "Checked the AWS connection",
     SETUP_STEP: "Setup step",
     SETUP_TEARDOWN: "Teardown",

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "provisioning",
     "releases",
     "notifications",
+    "ninja",  # its Swagger page's scripts and styles from our own static files, not a CDN
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -288,6 +290,15 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")  # or EMAIL_HOST_PASSWORD_F
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "bluegreen-dashboard@localhost")
+
+# The JSON API (api/): calls per minute per token (then 429), the longest life a token may be given, how often
+# a token's last-used time is written, and whether every read is audited: calls that change something always are,
+# reads by default only by each token's first read of each minute, as each audited read takes the audit chain's
+# lock and at 200 reads a second they queue behind it (bench/api_latency.py).
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 365, minimum=1)
+API_LAST_USED_SECONDS = env_int("API_LAST_USED_SECONDS", 60, minimum=1)
+API_AUDIT_READS = env_bool("API_AUDIT_READS", False)
 
 LOGGING = {
     "version": 1,

@@ -39,5 +39,6 @@ urlpatterns = [
     path("insights/", history.insights_page, name="insights"),
     path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
+    path("", include("api.urls")),
 ]
 urlpatterns += [path(prefix, include(urlconf)) for prefix, urlconf in extensions.app_urls()]

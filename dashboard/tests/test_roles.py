@@ -58,13 +58,15 @@ MATRIX = {
     "insights": {"GET": VIEWER},
     "sandbox": {"GET": ADMIN, "POST": ADMIN},
     "image-push-detail": {"GET": ADMIN},
+    "api-tokens": {"GET": VIEWER, "POST": VIEWER},
+    "api-token-revoke": {"POST": VIEWER},
 }
 
 
 def named_urls(patterns=None, prefix=""):
     for pattern in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(pattern, URLResolver):
-            if pattern.app_name == "admin":  # Django's admin site has its own staff sign-in
+            if pattern.app_name == "admin" or pattern.namespace == "api":  # staff sign-in; tokens (api/tests)
                 continue
             yield from named_urls(pattern.url_patterns, prefix)
         elif isinstance(pattern, URLPattern) and pattern.name:
@@ -111,6 +113,7 @@ def url_kwargs(db, settings):
         "connection-check-detail": {"pk": check.pk},
         "image-push-detail": {"pk": push.pk},
         "release-timeline": {"scope": "shop", "execution_id": "e-1"},
+        "api-token-revoke": {"pk": 1},
     }
 
 
@@ -153,7 +156,8 @@ def test_role_matrix(name, role, client, url_kwargs):
             client.force_login(user)
 
 
-ACCOUNT_POSTS = {"login", "logout", "password-change"}  # the only POSTs a viewer makes: its own sign-in
+# The only POSTs a viewer makes: its own sign-in, password and API tokens.
+ACCOUNT_POSTS = {"login", "logout", "password-change", "api-tokens", "api-token-revoke"}
 
 
 def test_viewers_are_refused_every_action(client, url_kwargs, viewer):

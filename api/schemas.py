@@ -1,0 +1,167 @@
+"""What the API answers and accepts, as published in its OpenAPI document (/api/schema)."""
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Schema
+
+
+class Error(Schema):
+    detail: str
+
+
+class FieldErrors(Schema):
+    detail: str
+    errors: dict[str, list[str]]
+
+
+class AwsError(Schema):
+    """AWS's error as the console shows it: its code and message."""
+
+    code: str
+    message: str
+
+
+class Execution(Schema):
+    execution_id: str
+    status: str
+    started_at: datetime | None
+    updated_at: datetime | None
+
+
+class Deployment(Schema):
+    deployment_id: str
+    status: str
+    created_at: datetime | None
+    completed_at: datetime | None
+    rollback_of: str
+    error: AwsError | None
+
+
+class Traffic(Schema):
+    original: int
+    replacement: int
+    rolled_back: bool
+    label: str
+
+
+class NeedsAction(Schema):
+    what: str
+    until: datetime | None
+    then: str
+
+
+class TargetSummary(Schema):
+    id: int
+    name: str
+    pipeline_name: str
+    region: str
+    version: int
+    active: bool
+    gone_since: datetime | None
+    console_url: str
+    execution: Execution | None
+    deployment: Deployment | None
+    traffic: Traffic | None
+    needs_action: NeedsAction | None
+
+
+class TargetList(Schema):
+    version: str  # changes whenever any target's shown state does (the ETag)
+    targets: list[TargetSummary]
+
+
+class Action(Schema):
+    id: int
+    target_id: int
+    kind: str
+    label: str
+    status: Literal["requested", "sent", "confirmed", "rejected", "failed", "timed_out"]
+    is_open: bool
+    reason: str
+    params: dict
+    requested_by: str
+    created_at: datetime
+    finished_at: datetime | None
+    request_id: str
+    answer: str
+    error: AwsError | None
+    status_url: str
+
+
+class LifecycleEvent(Schema):
+    name: str
+    status: str
+    start_at: datetime | None
+    end_at: datetime | None
+    seconds: float | None
+
+
+class TargetState(TargetSummary):
+    """One target's live state: the snapshot the console page reads, at `version`."""
+
+    changed: Literal[True] = True
+    release_execution_id: str
+    rollback: Deployment | None
+    lifecycle: list[LifecycleEvent]
+    rollback_lifecycle: list[LifecycleEvent]
+    task_sets: list[dict]
+    stages: list[dict]
+    open_actions: list[Action]
+    recent_actions: list[Action]
+    last_answer: str
+
+
+class Unchanged(Schema):
+    """The answer to `?version=N` while the target is still at version N."""
+
+    version: int
+    changed: Literal[False] = False
+
+
+class Offer(Schema):
+    kind: str
+    label: str
+    what: str
+    danger: bool
+    params: dict
+
+
+class Offers(Schema):
+    target_id: int
+    version: int
+    may_request: bool  # whether this token may request them (operate scope, and an owner who is an operator)
+    actions: list[Offer]
+
+
+class ActionRequest(Schema):
+    reason: str
+    deployment_id: str = ""  # the ids you saw (from /actions): refused if the state moved on since
+    execution_id: str = ""
+    stage: str = ""
+    abandon: bool = False  # stop_execution only: abandon running actions instead of waiting for them
+
+
+class Event(Schema):
+    id: int
+    created_at: datetime
+    actor_name: str
+    action: str
+    label: str
+    outcome: str
+    scope: str
+    target_type: str
+    target_id: str
+    reason: str
+    params: dict
+    aws_request_id: str
+    error_code: str
+    error_message: str
+    ip_address: str | None
+    user_agent: str
+    follows_id: int | None
+
+
+class EventPage(Schema):
+    events: list[Event]
+    next_before: int | None  # pass as `before` for the next (older) page; null: no more

@@ -1,0 +1,70 @@
+"""Actions through the API, against the sandbox with a real worker: the console's own request (roles, send-once,
+audit), so a repeated request makes one AWS call, and AWS's refusal reads as the console shows it."""
+
+from api.tests.conftest import bearer
+from dashboard.audit import AuditEvent
+from dashboard.tests.workers import aws_calls, wait_for
+from releases.models import OperatorAction
+
+
+def post(client, secret, target, kind, **body):
+    return client.post(
+        f"/api/targets/{target.pk}/actions/{kind}", body, content_type="application/json", headers=bearer(secret)
+    )
+
+
+def finished(client, secret, url):
+    def check():
+        answer = client.get(url, headers=bearer(secret)).json()
+        return not answer["is_open"] and answer
+
+    return check
+
+
+def test_a_reroute_asked_twice_through_the_api_makes_one_aws_call(client, operate_token, ready, sandbox, worker):
+    before = aws_calls(sandbox, "codedeploy", "ContinueDeployment")
+    offered = client.get(f"/api/targets/{ready.pk}/actions", headers=bearer(operate_token)).json()
+    (reroute,) = [a for a in offered["actions"] if a["kind"] == "reroute"]
+    assert offered["may_request"] is True
+
+    first = post(client, operate_token, ready, "reroute", reason="smoke tests passed", **reroute["params"])
+    second = post(client, operate_token, ready, "reroute", reason="smoke tests passed", **reroute["params"])
+
+    assert first.status_code == 202 and first.json()["status"] == "requested"
+    assert second.status_code == 409 and "otto-operator already asked for “Reroute traffic”" in second.json()["detail"]
+    done = wait_for(finished(client, operate_token, first.json()["status_url"]), what="the reroute to be sent")
+    assert done["status"] == "confirmed" and done["request_id"] and done["error"] is None
+    assert aws_calls(sandbox, "codedeploy", "ContinueDeployment") == before + 1
+    requested = AuditEvent.objects.get(action="release.reroute", outcome="requested")
+    assert requested.actor_name == "otto-operator" and requested.params["api_token"] == "CI deploy"
+    assert requested.reason == "smoke tests passed"
+    assert OperatorAction.objects.get().requested_by.username == "otto-operator"
+
+
+def test_an_action_on_a_deployment_that_moved_on_is_refused_with_409(client, operate_token, ready, sandbox):
+    response = post(client, operate_token, ready, "reroute", reason="go now", deployment_id="d-OLDONE000")
+    assert response.status_code == 409
+    assert "the deployment id changed since the page was shown" in response.json()["detail"]
+    assert not OperatorAction.objects.exists()
+
+
+def test_an_action_aws_refuses_shows_its_code_and_message(client, operate_token, ready, boto, sandbox, worker):
+    deployment = ready.latest_deployment().deployment_id
+    boto.codedeploy.continue_deployment(deploymentId=deployment, deploymentWaitType="READY_WAIT")
+    for _ in range(12):  # someone else, outside the dashboard, ends the wait too: the reroute comes too late
+        sandbox.advance(5)
+        try:
+            boto.codedeploy.continue_deployment(deploymentId=deployment, deploymentWaitType="TERMINATION_WAIT")
+            break
+        except boto.codedeploy.exceptions.DeploymentIsNotInReadyStateException:
+            continue
+    else:
+        raise AssertionError("the deployment never reached its termination wait")
+
+    asked = post(client, operate_token, ready, "reroute", reason="go now", deployment_id=deployment).json()
+    done = wait_for(finished(client, operate_token, asked["status_url"]), what="AWS's answer")
+
+    action = OperatorAction.objects.get()
+    assert done["status"] == action.status == "rejected"
+    assert done["error"] == {"code": action.error_code, "message": action.error_message}
+    assert done["error"]["message"].startswith("The deployment is not waiting for that any more.")
