@@ -15,7 +15,8 @@ polls as that, each on its own connection), for --seconds, alternately as a view
   page       the console's page, while the version moves every second
 Latency runs from when a request was due to when its answer ended; an error is a connection refused or reset,
 no answer within --timeout, or a status other than the one expected. The load average (1 minute) is read as each
-row ends. DATABASE_URL's name must contain "bench" (the bench empties it); with no REDIS_URL, the demo's broker
+row ends; web CPU, the web processes' CPU time per answer served, is the figure others' work on the machine moves
+least. DATABASE_URL's name must contain "bench" (the bench empties it); with no REDIS_URL, the demo's broker
 and cache.
 """
 
@@ -102,12 +103,27 @@ class VersionMover(threading.Thread):
             self.version = self.read()
 
 
+def web_cpu_seconds(master_pid):
+    """CPU time (user + system) the web server's processes have used so far: its master and workers."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process that ended meanwhile
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if master_pid in (pid, ppid):
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-def measure(kind, rate, args, port, target, cookies):
+def measure(kind, rate, args, port, target, cookies, web_pid):
+    cpu_before = web_cpu_seconds(web_pid)
     mover = VersionMover(target.pk, move=kind != "unchanged")
     mover.start()
     live, page = f"/releases/{target.pk}/live/", target.get_absolute_url()
@@ -122,6 +138,7 @@ def measure(kind, rate, args, port, target, cookies):
     finally:
         mover.stop.set()
         mover.join()
+    cpu = web_cpu_seconds(web_pid) - cpu_before  # the answers still queued when the row ends are not counted
     good = [ms for ms, status, _ in results if status == EXPECTED[kind]]
     errors = len(results) - len(good)
     other = sorted({str(status or error) for _, status, error in results if status != EXPECTED[kind]})
@@ -132,6 +149,7 @@ def measure(kind, rate, args, port, target, cookies):
         "p50": percentile(good, 0.5),
         "p99": percentile(good, 0.99),
         "errors": 100 * errors / len(results),
+        "cpu_ms": 1000 * cpu / len(good) if good else float("nan"),
         "other": ",".join(other)[:30],
         "load": os.getloadavg()[0],
     }
@@ -183,7 +201,7 @@ def run(args, processes, sandbox, web_port):
     celery, level = str(VENV_BIN / "celery"), processes.env["LOG_LEVEL"]
     processes.start("worker", celery, "-A", "dashboard", "worker", "--loglevel", level, "--concurrency", "2")
     processes.start("beat", celery, "-A", "dashboard", "beat", "--loglevel", level)
-    processes.start(
+    web = processes.start(
         "web", str(VENV_BIN / "gunicorn"), "dashboard.wsgi", "--bind", f"127.0.0.1:{web_port}",
         "--workers", str(args.workers), "--threads", str(args.threads),
     )  # fmt: skip
@@ -201,7 +219,7 @@ def run(args, processes, sandbox, web_port):
     for kind in args.kinds.split(","):
         for rate in (int(r) for r in args.rates.split(",")):
             drain(web_port, target, cookies[0])
-            rows.append(measure(kind, rate, args, web_port, target, cookies))
+            rows.append(measure(kind, rate, args, web_port, target, cookies, web.pid))
             row = rows[-1]
             print(f"  {kind} {rate}/s: p99 {row['p99']:.0f} ms, {row['errors']:.0f} % errors", flush=True)
     return rows
@@ -229,14 +247,20 @@ def print_table(args, rows):
         f"{settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}; {args.seconds:.0f} s a row, "
         f"timeout {args.timeout:.0f} s"
     )
-    print(f"{'answer':<10} {'rate/s':>6} {'served/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7} {'load':>5}  other")
+    print(
+        f"{'answer':<10} {'rate/s':>6} {'served/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7} {'web CPU':>8} "
+        f"{'load':>5}  other"
+    )
     for row in rows:
         print(
             f"{row['kind']:<10} {row['rate']:>6} {row['served']:>8.0f} {row['p50']:>7.0f} {row['p99']:>7.0f} "
-            f"{row['errors']:>6.0f}% {row['load']:>5.2f}  {row['other']}"
+            f"{row['errors']:>6.0f}% {row['cpu_ms']:>5.1f} ms {row['load']:>5.2f}  {row['other']}"
         )
     mean_load = statistics.mean(row["load"] for row in rows)
-    print(f"(load average, 1 min, as each row ended; mean {mean_load:.2f})")
+    print(
+        f"(web CPU: the web processes' CPU time per answer served; load: the load average, 1 min, as each row "
+        f"ended, mean {mean_load:.2f})"
+    )
 
 
 def _session(username, role):
