@@ -103,18 +103,27 @@ class VersionMover(threading.Thread):
             self.version = self.read()
 
 
-def web_cpu_seconds(master_pid):
-    """CPU time (user + system) the web server's processes have used so far: its master and workers."""
-    total = 0
+def web_processes(master_pid):
+    """The web server's processes, its master and workers: (pid, the fields of /proc/<pid>/stat after the name)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:  # a process that ended meanwhile
             continue
-        pid, ppid = int(stat.parent.name), int(fields[1])
-        if master_pid in (pid, ppid):
-            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
-    return total / os.sysconf("SC_CLK_TCK")
+        if master_pid in (int(stat.parent.name), int(fields[1])):
+            yield int(stat.parent.name), fields
+
+
+def web_cpu_seconds(master_pid):
+    """CPU time (user + system) the web server's processes have used so far."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for _, fields in web_processes(master_pid))  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def web_memory_mib(master_pid):
+    """The web server's resident memory, all its processes together."""
+    pages = sum(int(Path(f"/proc/{pid}/statm").read_text().split()[1]) for pid, _ in web_processes(master_pid))
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def percentile(values, share):
@@ -222,6 +231,7 @@ def run(args, processes, sandbox, web_port):
             rows.append(measure(kind, rate, args, web_port, target, cookies, web.pid))
             row = rows[-1]
             print(f"  {kind} {rate}/s: p99 {row['p99']:.0f} ms, {row['errors']:.0f} % errors", flush=True)
+    args.memory = web_memory_mib(web.pid)
     return rows
 
 
@@ -242,7 +252,8 @@ def print_table(args, rows):
 
     print()
     print(
-        f"{os.cpu_count()} cores; gunicorn {args.workers} workers x {args.threads} threads; "
+        f"{os.cpu_count()} cores; gunicorn {args.workers} workers x {args.threads} threads, "
+        f"{args.memory:.0f} MiB resident after the rows; "
         f"{settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}; cache "
         f"{settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}; {args.seconds:.0f} s a row, "
         f"timeout {args.timeout:.0f} s"

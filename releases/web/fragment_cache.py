@@ -13,6 +13,7 @@ Sign-in and the role check still run on every request (the views' decorators); o
 
 import hashlib
 import logging
+import time
 
 from django.core.cache import cache
 from django.template.loader import render_to_string
@@ -25,6 +26,7 @@ from releases.web import display
 log = logging.getLogger(__name__)
 
 KEPT_SECONDS = 600  # a version nobody asks for any more, or the markup of the code before a deploy, goes after this
+RENDER_SECONDS = 2.0  # how long the others wait for the one request rendering a new version
 
 
 def _digest(text):
@@ -68,15 +70,44 @@ def summary_markup(etag):
 
 
 def _cached(key, render):
-    try:
-        markup = cache.get(key)
-    except Exception:  # the cache is a shortcut: without it, every viewer's render is still right
-        log.warning("the fragment cache did not answer; rendering %s", key, exc_info=True)
-        return mark_safe(render())  # noqa: S308 - our own template's output, escaped as it was rendered
+    """The markup under `key`, rendered by one request only: when many miss it at once (a new version, every viewer
+    polling), the first renders and the others wait for its copy instead of rendering it too."""
+    markup = _get(key)
+    if markup is None and not _claim(key):
+        markup = _await(key)
     if markup is None:
         markup = render()
-        try:
-            cache.set(key, markup, KEPT_SECONDS)
-        except Exception:
-            log.warning("the fragment cache did not keep %s", key, exc_info=True)
+        _set(key, markup)
     return mark_safe(markup)  # noqa: S308 - our own template's output, escaped as it was rendered
+
+
+def _claim(key):
+    try:
+        return cache.add(f"{key}:rendering", 1, RENDER_SECONDS)
+    except Exception:
+        return True  # no cache: each request renders its own, as without one
+
+
+def _await(key):
+    deadline = time.monotonic() + RENDER_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
+        markup = _get(key)
+        if markup is not None:
+            return markup
+    return None  # the renderer failed or is slow: render it here
+
+
+def _get(key):
+    try:
+        return cache.get(key)
+    except Exception:  # the cache is a shortcut: without it, every viewer's render is still right
+        log.warning("the fragment cache did not answer for %s", key, exc_info=True)
+        return None
+
+
+def _set(key, markup):
+    try:
+        cache.set(key, markup, KEPT_SECONDS)
+    except Exception:
+        log.warning("the fragment cache did not keep %s", key, exc_info=True)
