@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "dashboard.acting.ActingRequestMiddleware",
+    "dashboard.middleware.roles_read_once",
     "dashboard.middleware.no_store_when_signed_in",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -232,6 +233,16 @@ else:
         "store_processed": False,
         "polling_interval": 0.1,  # seconds between looks for a new task (kombu's default: 1)
     }
+
+# The cache: the console's rendered fragments (releases/web/fragment_cache.py) and, with Redis, the sessions.
+# With no REDIS_URL (the demo), each process keeps its own in memory. That is right for the fragments, whose keys
+# carry the target's version (each process renders a version once, and never serves an older one), but not for
+# sessions: a process's copy would outlive a sign-out made through another process, so they stay in the database.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"  # a page's session read from Redis, not a row
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 1000}}}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -4,7 +4,6 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils import timezone
 
 from releases import action_kinds, clocks, offers
 from releases.models import Deployment, OperatorAction, ReleaseTarget
@@ -141,17 +140,18 @@ def console(target, execution_id=None, user_can_operate=False):
         "open_actions": target.actions.filter(status__in=OperatorAction.OPEN).select_related("requested_by"),
         "recent_actions": recent_actions,
         "last_answer": answer_now(recent_actions[0]) if recent_actions else "",
-        "now": timezone.now(),
-        # How often the page asks for its fragment (database only): often while something moves, rarely when idle.
-        "poll_every": settings.RELEASES_PAGE_POLL_SECONDS
-        if target.active
-        else settings.RELEASES_PAGE_IDLE_POLL_SECONDS,
     }
 
 
+def poll_every(target):
+    """How often the page asks for its fragment (database only): often while something moves, rarely when idle."""
+    return settings.RELEASES_PAGE_POLL_SECONDS if target.active else settings.RELEASES_PAGE_IDLE_POLL_SECONDS
+
+
 def summary_etag():
-    """Changes whenever any target's shown state does: the overview card's fragment is redrawn only then."""
-    versions = ReleaseTarget.objects.order_by("pk").values_list("pk", "version")
+    """Changes whenever any target's shown state does: the overview card's fragment is redrawn only then. Each
+    target by its row (pk and creation time), as the fragment cache keys it (releases/web/fragment_cache.py)."""
+    versions = ReleaseTarget.objects.order_by("pk").values_list("pk", "created_at", "version")
     return hashlib.sha1(repr(list(versions)).encode(), usedforsecurity=False).hexdigest()[:12]
 
 

@@ -8,11 +8,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from dashboard.jobs import job_fragment
-from dashboard.roles import ADMIN, OPERATOR, VIEWER, has_role, role_required
+from dashboard.roles import ADMIN, OPERATOR, VIEWER, role_required
 from dashboard.validators import bad_request
 from releases import action_kinds, offers
 from releases.models import OperatorAction, ReleaseTarget, TrackRequest
-from releases.web import action_requests, display, track_requests
+from releases.web import action_requests, display, fragment_cache, track_requests
 from releases.web.forms import ActionForm, ConsoleQuery, PollQuery, TrackForm
 
 
@@ -40,7 +40,7 @@ def summary(request):
     etag = display.summary_etag()
     if query.unchanged(etag):
         return HttpResponse(status=204)  # nothing to swap: the fragment the browser holds is still current
-    return render(request, "releases/summary.html#targets", {"summaries": display.summaries(), "etag": etag})
+    return HttpResponse(fragment_cache.summary_markup(etag))
 
 
 @require_POST
@@ -67,11 +67,6 @@ def track_status(request, pk):
     return job_fragment(request, "releases/index.html#track-job", {"job": job}, job)
 
 
-def _console(request, target, query):
-    can_operate = has_role(request.user, OPERATOR)
-    return display.console(target, query.cleaned_data["release"] or None, user_can_operate=can_operate)
-
-
 @require_GET
 @role_required(VIEWER)
 def target(request, pk):
@@ -79,19 +74,25 @@ def target(request, pk):
     query = ConsoleQuery(request.GET)
     if not query.is_valid():
         return bad_request(query)
-    return render(request, "releases/target.html", _console(request, target, query))
+    console = fragment_cache.Console(request, target, query.cleaned_data["release"])
+    return render(request, "releases/target.html", console.context())
 
 
 @require_GET
 @role_required(VIEWER)
 def target_live(request, pk):
+    """204 while the browser holds this version, 304 when If-None-Match names it, else the console's markup that
+    every viewer of this role shares (fragment_cache) inside the fragment drawn for this request."""
     target = get_object_or_404(ReleaseTarget, pk=pk)
     query = ConsoleQuery(request.GET)
     if not query.is_valid():
         return bad_request(query)
     if query.unchanged(target.version):
         return HttpResponse(status=204)
-    return render(request, "releases/target.html#live", _console(request, target, query))
+    console = fragment_cache.Console(request, target, query.cleaned_data["release"])
+    response = console.not_modified(request) or render(request, "releases/target.html#live", console.context())
+    response["ETag"] = console.etag
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -65,15 +65,17 @@
 
   // "in 12 min 5 s", every second, for <time datetime=... data-countdown>. The deadline is on the dashboard's
   // clock; the browser's may differ, so each countdown keeps how far the dashboard's clock was ahead of the
-  // browser's when it arrived (data-rendered-ms is the dashboard's clock as it was drawn).
+  // browser's when it arrived (data-rendered-ms, on the fragment around it, is the dashboard's clock as that answer
+  // was drawn: the countdown itself may be a shared copy drawn earlier, so its words are redrawn as it arrives).
   function skew(elt) {
     if (elt.dataset.skewMs === undefined) {
-      const rendered = Number(elt.dataset.renderedMs);
+      const clock = elt.closest("[data-rendered-ms]");
+      const rendered = Number(clock ? clock.dataset.renderedMs : NaN);
       elt.dataset.skewMs = Number.isFinite(rendered) && rendered > 0 ? String(rendered - Date.now()) : "0";
     }
     return Number(elt.dataset.skewMs);
   }
-  function stamp() { document.querySelectorAll("time[data-countdown]").forEach(skew); }
+  function stamp() { document.querySelectorAll("time[data-countdown]").forEach(skew); tick(); }
   document.addEventListener("htmx:afterSwap", stamp);
   document.addEventListener("DOMContentLoaded", stamp);
 
