@@ -61,6 +61,11 @@ class ReleaseTarget(models.Model):
     aws_clock_offset = models.FloatField(
         default=0.0, help_text="Seconds AWS's clock is ahead of the dashboard's, as the last refresh measured it."
     )
+    # While events arrive (EventSource), a refresh asks only for what they said moved (releases/worker/polling.py).
+    event_hints = models.JSONField(
+        default=list, blank=True, help_text="What events said moved since the last refresh: pipeline, deployments."
+    )
+    full_refresh_at = models.DateTimeField(null=True, blank=True, help_text="When a refresh last read everything.")
 
     class Meta:
         ordering = ["name"]
@@ -101,8 +106,10 @@ class ReleaseTarget(models.Model):
         ReleaseTarget.objects.filter(pk=self.pk).update(version=F("version") + 1)
 
     def poll_soon(self):
-        """Refresh at the next beat (after an action, so its effect shows within seconds)."""
-        ReleaseTarget.objects.filter(pk=self.pk).update(poll_due_at=timezone.now())
+        """Refresh everything at the next beat (after an action, so its effect shows within seconds)."""
+        ReleaseTarget.objects.filter(pk=self.pk).update(poll_due_at=timezone.now(), event_hints=list(self.HINTS))
+
+    HINTS = ("pipeline", "deployments")
 
     @property
     def events_state(self):

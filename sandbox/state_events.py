@@ -6,8 +6,8 @@ becomes one event on the default bus (`triggers.deliver`), with the source, deta
 CodePipeline user guide ("Monitoring CodePipeline events") and the CodeDeploy user guide ("Monitoring deployments
 with Amazon EventBridge"): "CodePipeline Pipeline Execution State Change", "CodePipeline Stage Execution State
 Change", "CodePipeline Action Execution State Change", "CodeDeploy Deployment State-change Notification".
-CodeDeploy publishes no event when traffic is rerouted or a lifecycle event ends: only START, READY, SUCCESS,
-FAILURE, STOP. Something that started and ended between two looks shows as its end only.
+CodeDeploy publishes no event when traffic is rerouted or a lifecycle event ends: only START (once), READY,
+SUCCESS, FAILURE, STOP. Something that started and ended between two looks shows as its end only.
 """
 
 import logging
@@ -111,6 +111,10 @@ class Announcer:
     def _deployment(self, rs, deployment) -> None:
         status = DEPLOYMENT.get(deployment.status)
         state = self._changed(rs, ("deployment", deployment.id), status, deployment.complete_time)
+        if state == "RESUMED" or (state == "START" and ("started", deployment.id) in self.said):
+            return  # START once: going on after a reroute wait publishes nothing
+        if state == "START":
+            self.said[("started", deployment.id)] = state
         if not state:
             return
         application, group = deployment.application, deployment.group["name"]

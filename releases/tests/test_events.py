@@ -86,3 +86,51 @@ def test_with_the_queue_deleted_polling_shows_the_release_and_the_console_says_e
     polling.refresh(listened.pk)  # the polling fallback, as beat runs it
     new = listened.executions.exclude(execution_id__in=known).get()
     expect(page.locator("#executions")).to_contain_text(new.execution_id[:12])
+
+
+def calls_of(sandbox, work):
+    """The AWS calls `work()` made, as {"Service.Operation": count}."""
+    before = sandbox.calls()
+    work()
+    after = sandbox.calls()
+    return {
+        f"{service}.{operation}": count - before.get(service, {}).get(operation, 0)
+        for service, operations in after.items()
+        for operation, count in operations.items()
+        if count != before.get(service, {}).get(operation, 0)
+    }
+
+
+def follow(sandbox, target, source, condition, *, what):
+    """As the listener and beat do: read the queue, refresh what is due, until `condition(target)` holds."""
+    for _ in range(30):
+        listener.receive(source, wait_seconds=0)
+        if target.pk in polling.claim_due(timezone.now() + timezone.timedelta(seconds=3)):
+            polling.refresh(target.pk)
+        target.refresh_from_db()
+        if condition(target):
+            return target
+        sandbox.advance(2)
+    raise AssertionError(f"{what} did not show")
+
+
+def test_while_events_arrive_an_idle_target_costs_one_call_and_a_waiting_deployment_only_its_target(
+    listened, tutorial, sandbox, boto
+):
+    source = EventSource.objects.get()
+    listener.receive(source, wait_seconds=0)
+    assert calls_of(sandbox, lambda: polling.refresh(listened.pk)) == {"codepipeline.ListPipelineExecutions": 1}
+    assert polling.idle_targets() == []  # no probes while events tell
+
+    tutorial.push_image()
+    ready = follow(sandbox, listened, source, lambda t: t.latest_deployment().status == "Ready", what="Ready")
+    assert calls_of(sandbox, lambda: polling.refresh(ready.pk)) == {"codedeploy.BatchGetDeploymentTargets": 1}
+
+    deployment = ready.latest_deployment()
+    boto.codedeploy.continue_deployment(deploymentId=deployment.deployment_id, deploymentWaitType="READY_WAIT")
+    sandbox.advance(3)  # CodeDeploy publishes nothing when it reroutes: the target's refresh shows it
+    listener.receive(source, wait_seconds=0)
+    assert calls_of(sandbox, lambda: polling.refresh(ready.pk)) == {"codedeploy.BatchGetDeploymentTargets": 1}
+    deployment.refresh_from_db()
+    assert deployment.status == "InProgress" and not deployment.needs_action
+    assert deployment.lifecycle_events[5]["status"] != "Pending"  # BeforeAllowTraffic has begun

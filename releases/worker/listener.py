@@ -12,15 +12,17 @@ import threading
 import uuid
 from datetime import timedelta
 
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from dashboard import aws
 from releases.models import EventSource, ReleaseTarget
+from releases.worker.fetch import DEPLOYMENTS, PIPELINE
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
+HINTS = {"aws.codepipeline": PIPELINE, "aws.ecr": PIPELINE, "aws.codedeploy": DEPLOYMENTS}
 
 
 def receive(source, wait_seconds=None):
@@ -73,14 +75,22 @@ def _parsed(body):
 
 
 def mark_due(events, region, profile, now=None):
-    """Make the targets the events name due at once; returns their ids."""
-    if not events:
-        return set()
-    targets = list(ReleaseTarget.objects.filter(region=region, profile=profile))
-    due = {t.pk for event in events for t in targets if names(event, t)}
-    if due:
-        ReleaseTarget.objects.filter(pk__in=due).update(poll_due_at=now or timezone.now())
-    return due
+    """Make the targets the events name due at once, with what moved (`ReleaseTarget.event_hints`: the pipeline,
+    or its deployments) for the refresh to read; returns their ids."""
+    targets = list(ReleaseTarget.objects.filter(region=region, profile=profile)) if events else []
+    hints = {}
+    for event in events:
+        hint = HINTS.get(event.get("source"))
+        for target in targets:
+            if hint and names(event, target):
+                hints.setdefault(target.pk, set()).add(hint)
+    for pk, said in hints.items():
+        with transaction.atomic():
+            known = ReleaseTarget.objects.select_for_update().filter(pk=pk).values_list("event_hints", flat=True)
+            ReleaseTarget.objects.filter(pk=pk).update(
+                poll_due_at=now or timezone.now(), event_hints=sorted(set(known.first() or []) | said)
+            )
+    return set(hints)
 
 
 def names(event, target):
