@@ -63,7 +63,7 @@ class ReleaseTarget(models.Model):
     )
     # While events arrive (EventSource), a refresh asks only for what they said moved (releases/worker/polling.py).
     event_hints = models.JSONField(
-        default=list, blank=True, help_text="What events said moved since the last refresh: pipeline, deployments."
+        default=list, blank=True, help_text="What events said moved since the last refresh: state, executions..."
     )
     full_refresh_at = models.DateTimeField(null=True, blank=True, help_text="When a refresh last read everything.")
 
@@ -109,7 +109,7 @@ class ReleaseTarget(models.Model):
         """Refresh everything at the next beat (after an action, so its effect shows within seconds)."""
         ReleaseTarget.objects.filter(pk=self.pk).update(poll_due_at=timezone.now(), event_hints=list(self.HINTS))
 
-    HINTS = ("pipeline", "deployments")
+    HINTS = ("state", "executions", "deployments")  # releases/worker/fetch.py's parts
 
     @property
     def events_state(self):

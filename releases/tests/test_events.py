@@ -1,6 +1,8 @@
 """Release events: an EventBridge event in the sandbox reaches the dashboard's SQS queue and makes the target it
 names due at once; with the queue gone, polling still shows releases and the console says events are not arriving."""
 
+import threading
+
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -9,6 +11,7 @@ from playwright.sync_api import expect
 from dashboard import aws
 from releases.models import EventSource, ReleaseTarget
 from releases.tests.browser import open_console
+from releases.tests.conftest import wait_for
 from releases.worker import event_rule, listener, polling
 from releases.worker.track import track_pipeline
 
@@ -134,3 +137,27 @@ def test_while_events_arrive_an_idle_target_costs_one_call_and_a_waiting_deploym
     deployment.refresh_from_db()
     assert deployment.status == "InProgress" and not deployment.needs_action
     assert deployment.lifecycle_events[5]["status"] != "Pending"  # BeforeAllowTraffic has begun
+
+
+def test_the_listener_reads_every_queue_in_a_thread_of_its_own_until_stopped(
+    transactional_db, tutorial, sandbox, monkeypatch
+):
+    monkeypatch.setattr(EventSource, "WAIT_SECONDS", 1)  # each long poll ends within a second once stopped
+    call_command("events_rule")
+    target = track_pipeline(tutorial.pipeline, connection=aws.Connection.from_settings())
+    polling.refresh(target.pk)
+    not_due(target)
+    stop = threading.Event()
+    thread = threading.Thread(target=listener.listen, args=(stop,), kwargs={"rescan_seconds": 0.1})
+    thread.start()
+    try:
+        source = wait_for(lambda: EventSource.objects.exclude(lease_owner="").first(), what="the queue claimed")
+        tutorial.push_image()
+        sandbox.advance(3)
+        wait_for(lambda: polling.claim_due() == [target.pk], what="the push's events to make the target due")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    source.refresh_from_db()
+    assert source.lease_owner == "" and source.received > 0 and source.healthy()

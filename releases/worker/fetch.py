@@ -3,10 +3,11 @@
 A full refresh: get_pipeline_state, list_pipeline_executions, list_deployments (every page, but only of the
 deployments created since the newest one already known), then batch_get_deployments in chunks of 25 for the
 deployments that are new or still active, and one batch_get_deployment_targets per active deployment.
-While events arrive a refresh reads only some `parts` (polling.py decides which): PIPELINE (the first two
-calls), DEPLOYMENTS (the listing and batch_get_deployments), TARGETS (batch_get_deployment_targets of the
-deployments known to be active: what moves without an event, traffic and lifecycle hooks), or PROBE alone (one
-list_pipeline_executions of the newest execution, and everything when it is not the one known).
+While events arrive a refresh reads only some `parts` (polling.py decides which): STATE (get_pipeline_state),
+EXECUTIONS (list_pipeline_executions), DEPLOYMENTS (the listing and batch_get_deployments), TARGETS
+(batch_get_deployment_targets of the deployments known to be active: what moves without an event, traffic and
+lifecycle hooks), or PROBE alone (one list_pipeline_executions of the newest execution, and everything when it is
+not the one known).
 Details that never change (an execution's image, a task set's task definition) are asked for once.
 """
 
@@ -20,8 +21,8 @@ from releases.models import Deployment
 ACTIVE = Deployment.ACTIVE
 
 EXECUTIONS_SHOWN = 10
-PIPELINE, DEPLOYMENTS, TARGETS, PROBE = "pipeline", "deployments", "targets", "probe"
-FULL = frozenset((PIPELINE, DEPLOYMENTS, TARGETS))
+STATE, EXECUTIONS, DEPLOYMENTS, TARGETS, PROBE = "state", "executions", "deployments", "targets", "probe"
+FULL = frozenset((STATE, EXECUTIONS, DEPLOYMENTS, TARGETS))
 BATCH = 25  # batch_get_deployments takes at most 25 ids (BatchLimitExceededException beyond)
 # list_deployments is asked only for deployments created since the newest known one, less this margin: the
 # listing is eventually consistent, and both times are AWS's own (createTime), so no clocks are mixed.
@@ -72,8 +73,9 @@ def fetch(target, known, parts=FULL):
         if _newest_moved(target, known, meter):
             parts |= FULL
     seen = Seen(None, None, [], parts=parts)
-    if PIPELINE in parts:
+    if STATE in parts:
         seen.state = meter.call("codepipeline", "get_pipeline_state", name=target.pipeline_name)
+    if EXECUTIONS in parts:
         seen.executions = meter.call(
             "codepipeline", "list_pipeline_executions", pipelineName=target.pipeline_name, maxResults=EXECUTIONS_SHOWN
         ).get("pipelineExecutionSummaries", [])

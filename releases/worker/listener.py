@@ -13,16 +13,17 @@ import uuid
 from datetime import timedelta
 
 from django.db import close_old_connections, transaction
+from django.db import connection as database
 from django.db.models import F, Q
 from django.utils import timezone
 
 from dashboard import aws
 from releases.models import EventSource, ReleaseTarget
-from releases.worker.fetch import DEPLOYMENTS, PIPELINE
+from releases.worker.fetch import DEPLOYMENTS, EXECUTIONS, STATE
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
-HINTS = {"aws.codepipeline": PIPELINE, "aws.ecr": PIPELINE, "aws.codedeploy": DEPLOYMENTS}
+EXECUTION_CHANGE = "CodePipeline Pipeline Execution State Change"
 
 
 def receive(source, wait_seconds=None):
@@ -80,10 +81,10 @@ def mark_due(events, region, profile, now=None):
     targets = list(ReleaseTarget.objects.filter(region=region, profile=profile)) if events else []
     hints = {}
     for event in events:
-        hint = HINTS.get(event.get("source"))
+        said = parts_moved(event)
         for target in targets:
-            if hint and names(event, target):
-                hints.setdefault(target.pk, set()).add(hint)
+            if said and names(event, target):
+                hints.setdefault(target.pk, set()).update(said)
     for pk, said in hints.items():
         with transaction.atomic():
             known = ReleaseTarget.objects.select_for_update().filter(pk=pk).values_list("event_hints", flat=True)
@@ -91,6 +92,18 @@ def mark_due(events, region, profile, now=None):
                 poll_due_at=now or timezone.now(), event_hints=sorted(set(known.first() or []) | said)
             )
     return set(hints)
+
+
+def parts_moved(event):
+    """What a refresh should read after this event (fetch.py's parts): a stage or action moved: the pipeline's
+    state; an execution started or ended, or an image was pushed: its executions too; a deployment moved: the
+    deployments, and the executions when one starts (to link it to the execution that made it)."""
+    source, detail = event.get("source"), event.get("detail") or {}
+    if source == "aws.codedeploy":
+        return {DEPLOYMENTS, EXECUTIONS} if detail.get("state") == "START" else {DEPLOYMENTS}
+    if source == "aws.ecr" or event.get("detail-type") == EXECUTION_CHANGE:
+        return {STATE, EXECUTIONS}
+    return {STATE} if source == "aws.codepipeline" else set()
 
 
 def names(event, target):
@@ -149,6 +162,7 @@ def listen(stop, owner=None, rescan_seconds=10):
         for thread in threads.values():
             thread.join(timeout=EventSource.WAIT_SECONDS + 5)
         release(owner)
+        database.close()
 
 
 def _read(pk, owner, stop):
@@ -161,4 +175,4 @@ def _read(pk, owner, stop):
             if receive(source) is None:
                 stop.wait(5)  # the queue is failing: ask again in a while, not in a tight loop
     finally:
-        close_old_connections()
+        database.close()  # this thread's own

@@ -47,10 +47,9 @@ class Observer:
 
     def run(self):
         """Store what was read (a refresh that left out the pipeline leaves its stages and executions as known)."""
-        executions = {}
         if self.seen.state is not None:
             self.stages()
-            executions = self.executions()
+        executions = self.executions() if self.seen.executions is not None else {}
         self.deployments(executions)
         return self.changed
 

@@ -23,12 +23,15 @@ from django.utils import timezone
 from dashboard import aws
 from releases import gone
 from releases.models import Deployment, EventSource, Execution, OperatorAction, ReleaseTarget
-from releases.worker.fetch import FULL, PIPELINE, PROBE, TARGETS, Known, fetch
+from releases.worker.fetch import EXECUTIONS, FULL, PROBE, TARGETS, Known, fetch
 from releases.worker.observe import Observer
 
 LEASE = timedelta(seconds=30)  # a claimed refresh that never finishes is due again after this
 MAX_BACKOFF_SECONDS = 300
-EVENTS_ACTIVE_SECONDS = 2.5  # a running deployment's ECS target, while events tell the rest
+# A running deployment's ECS target, while events tell the rest: soon after a change (hooks come in runs, a
+# second each), less often while it moves unseen, least while it waits for someone (a reroute, the end of the
+# termination wait: acting through the console asks for a refresh at once).
+EVENTS_ACTIVE_SECONDS = {"changed": 1.0, "moving": 2.0, "waiting": 5.0}
 EVENTS_WAITING_SECONDS = 15  # active with no deployment running (a source stage, an approval): events tell
 FULL_REFRESH_EVERY = {True: timedelta(minutes=2), False: timedelta(hours=1)}  # active, idle; while events arrive
 IDLE_CALLS_PER_SECOND = 2  # the idle looks' share of one API's rate in an account (AWS: ~10/s), while events arrive
@@ -84,7 +87,7 @@ def parts_to_read(target, events_arrive, now):
     if now - target.full_refresh_at >= FULL_REFRESH_EVERY[target.active]:
         return FULL
     hints = set(target.event_hints)
-    if PIPELINE in hints and not target.active:
+    if EXECUTIONS in hints and not target.active:
         return FULL  # a release may be starting: read it all at once
     parts = {TARGETS} | hints
     if not target.active and not hints:
@@ -176,8 +179,11 @@ def _events_next_in(target, active, changed):
     """Seconds to the next refresh while events arrive: soon while a deployment runs (its traffic and hooks move
     without events), else when an event comes, with a look now and then that scales with the targets of the
     account and region, so that their looks together stay within IDLE_CALLS_PER_SECOND."""
-    if target.deployments.filter(status__in=Deployment.ACTIVE).exists():
-        return EVENTS_ACTIVE_SECONDS
+    running = [d for d in target.deployments.filter(status__in=Deployment.ACTIVE) if d.status not in d.NOT_STARTED]
+    if running:
+        if changed:
+            return EVENTS_ACTIVE_SECONDS["changed"]
+        return EVENTS_ACTIVE_SECONDS["waiting" if all(d.needs_action for d in running) else "moving"]
     if active:
         return EVENTS_WAITING_SECONDS
     peers = ReleaseTarget.objects.filter(region=target.region, profile=target.profile).count()

@@ -1,0 +1,172 @@
+"""AWS calls per minute by operation, and worker and beat CPU, for 20 and then 100 tracked targets (a few active),
+and what that makes at 1,000 targets.
+
+    .venv/bin/python bench/scale.py [--targets 20 100] [--seconds 120] [--no-events]
+
+Runs the sandbox AWS in real time, a Celery worker and beat and the events listener (unless --no-events), each its
+own process, on a throwaway SQLite database. The tutorial's setup is made by hand; its deployment waits for a
+reroute (one target with a deployment running); two more pipelines wait at a manual approval (active, nothing
+deploying); the rest are idle pipelines of a second deployment group. For each count the bench measures
+--seconds and prints, in one table, the calls per minute of each operation, the CPU of worker, beat and listener,
+and a straight line through the two counts carried to 1,000 targets (in requests per second per API, which AWS
+throttles per account at about 10/s for these reads).
+"""
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from common import ROOT, cpu_seconds, memory_mib, setup_django, table  # first: sets the environment
+from live_lag import VENV_BIN, Processes, _healthy, free_port, settle_live, wait_until
+
+ACTIVE_WAITING = 2  # pipelines waiting at an approval
+TARGET_AT = 1000
+LIMIT_PER_SECOND = 10
+
+
+def calls(sandbox):
+    return Counter({f"{s}.{op}": n for s, ops in sandbox.calls().items() for op, n in ops.items()})
+
+
+def idle_group(tutorial):
+    """A second service and deployment group, for the idle pipelines (a group's deployments are its targets')."""
+    aws = tutorial.aws
+    aws.ecs.create_service(serviceName="idle-service", **tutorial.create_service_json())
+    group = tutorial.deployment_group_definition()
+    group.update(
+        deploymentGroupName="idle-group", ecsServices=[{"serviceName": "idle-service", "clusterName": "my-cluster"}]
+    )
+    aws.codedeploy.create_deployment_group(**group)
+
+
+def add_pipeline(tutorial, name, *, approval):
+    definition = tutorial.pipeline_definition()
+    definition["name"] = name
+    deploy = definition["stages"][1]["actions"][0]
+    deploy["configuration"] = {**deploy["configuration"], "DeploymentGroupName": "idle-group"}
+    if approval:
+        kind = {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"}
+        wait = {"name": "Approve", "actionTypeId": kind}
+        definition["stages"].insert(1, {"name": "Approval", "actions": [wait]})
+    tutorial.aws.codepipeline.create_pipeline(pipeline=definition)
+    if not approval:  # creating a pipeline starts it: stopped, so that the group stays idle
+        execution = tutorial.aws.codepipeline.list_pipeline_executions(pipelineName=name)
+        for summary in execution["pipelineExecutionSummaries"]:
+            tutorial.aws.codepipeline.stop_pipeline_execution(
+                pipelineName=name, pipelineExecutionId=summary["pipelineExecutionId"], abandon=True
+            )
+
+
+def main():
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", type=int, nargs=2, default=[20, 100])
+    parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--no-events", action="store_true", help="no events rule nor listener: polling alone")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="scale-"))
+    os.environ["VAR_DIR"] = str(work / "var")
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": "us-east-1",
+        "SANDBOX_SPEED": "1",
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "PYTHONPATH": str(ROOT),
+    }
+    processes = Processes(env, work)
+    try:
+        processes.start("sandbox", sys.executable, "-m", "sandbox", "--port", str(port), "--speed", "1")
+        from sandbox.testing import SandboxClient
+
+        sandbox = SandboxClient(endpoint)
+        wait_until(lambda: _healthy(sandbox), 30, "the sandbox")
+        setup_django(endpoint)
+        run(args, processes, sandbox)
+    finally:
+        processes.stop()
+    print(f"(logs in {work})")
+
+
+def run(args, processes, sandbox):
+    from django.core.management import call_command
+
+    from dashboard import aws
+    from releases.models import ReleaseTarget
+    from releases.tests.conftest import console_tutorial
+    from releases.worker.track import track_pipeline
+    from sandbox.testing import SandboxClients
+
+    boto = SandboxClients(sandbox)
+    tutorial = console_tutorial(boto, ready_wait_minutes=30, termination_wait_minutes=60)
+    settle_live(tutorial)
+    idle_group(tutorial)
+    if not args.no_events:
+        call_command("events_rule")
+    connection = aws.Connection.from_settings()
+    names = [tutorial.pipeline] + [f"waiting-{n}" for n in range(ACTIVE_WAITING)]
+    for name in names[1:]:
+        add_pipeline(tutorial, name, approval=True)
+
+    celery = str(VENV_BIN / "celery")
+    level = processes.env["LOG_LEVEL"]
+    worker = processes.start("worker", celery, "-A", "dashboard", "worker", "--loglevel", level, "--concurrency", "2")
+    beat = processes.start("beat", celery, "-A", "dashboard", "beat", "--loglevel", level)
+    listener = None if args.no_events else processes.start("events", sys.executable, "manage.py", "listen_events")
+    measured = {}
+    for count in args.targets:
+        while len(names) < count:
+            names.append(f"idle-{len(names)}")
+            add_pipeline(tutorial, names[-1], approval=False)
+        for name in names:
+            if not ReleaseTarget.objects.filter(pipeline_name=name).exists():
+                track_pipeline(name, connection=connection)
+        if count == args.targets[0]:
+            tutorial.push_image()
+            wait_until(lambda: any(d["status"] == "Ready" for d in tutorial.deployments()), 120, "Ready")
+        wait_until(lambda: not ReleaseTarget.objects.filter(polled_at__isnull=True).exists(), 120, "first looks")
+        time.sleep(15)  # first looks over
+        active = ReleaseTarget.objects.filter(active=True).count()
+        measured_processes = {n: p for n, p in (("worker", worker), ("beat", beat), ("events", listener)) if p}
+        cpu_before = {name: cpu_seconds(p.pid) for name, p in measured_processes.items()}
+        before, started = calls(sandbox), time.monotonic()
+        time.sleep(args.seconds)
+        elapsed = time.monotonic() - started
+        made = calls(sandbox) - before
+        cpu = {name: (cpu_seconds(p.pid) - cpu_before[name]) / elapsed for name, p in measured_processes.items()}
+        measured[count] = {"ops": {op: n / elapsed * 60 for op, n in made.items()}, "cpu": cpu, "active": active}
+        print(f"{count} targets ({active} active): {sum(made.values()) / elapsed * 60:.0f} AWS calls/min", flush=True)
+
+    small, large = args.targets
+    operations = sorted({op for m in measured.values() for op in m["ops"]})
+    rows = []
+    for op in operations:
+        a, b = measured[small]["ops"].get(op, 0), measured[large]["ops"].get(op, 0)
+        at = b + (b - a) / (large - small) * (TARGET_AT - large)  # per minute
+        flag = "  over" if at / 60 > LIMIT_PER_SECOND else ""
+        rows.append([op, f"{a:.1f}", f"{b:.1f}", f"{max(at, 0) / 60:.2f}{flag}"])
+    total = [sum(measured[c]["ops"].values()) for c in (small, large)]
+    rows.append(["all operations", f"{total[0]:.1f}", f"{total[1]:.1f}", ""])
+    for name in measured[small]["cpu"]:
+        shares = [f"{measured[c]['cpu'][name] * 100:.1f}" for c in (small, large)]
+        rows.append([f"{name} CPU (% of a core)", *shares, ""])
+    rows += [[f"memory {name} (MiB)", "", f"{memory_mib(p.pid):.0f}", ""] for name, p, _ in processes.running]
+    print()
+    mode = "polling only" if args.no_events else "events"
+    headers = [f"calls/min ({mode})", f"{small} targets", f"{large} targets", f"{TARGET_AT} targets: req/s"]
+    print(table(headers, rows))
+    actives = f"{measured[small]['active']} and {measured[large]['active']}"
+    print(f"({actives} targets active; AWS allows about {LIMIT_PER_SECOND} requests/s per API and account)")
+
+
+if __name__ == "__main__":
+    main()
