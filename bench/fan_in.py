@@ -11,18 +11,15 @@ prints them in one table with the memory of every process.
 """
 
 import argparse
-import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 from collections import Counter
-from pathlib import Path
 
-from common import ROOT, memory_mib, setup_django, table  # first: it sets the environment before Django loads
-from live_lag import VENV_BIN, Processes, _answers, _healthy, _session, free_port, settle_live, wait_until
+from common import memory_mib, table  # first: it sets the environment before Django loads
+from live_lag import _session, free_port, settle_live, start_dashboard, wait_until, with_sandbox
 
 
 def calls(sandbox):
@@ -63,34 +60,7 @@ def main():
     parser.add_argument("--no-events", action="store_true", help="no events rule nor listener: polling alone")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="fan-in-"))
-    os.environ["VAR_DIR"] = str(work / "var")
-    sandbox_port, web_port = free_port(), free_port()
-    endpoint = f"http://127.0.0.1:{sandbox_port}"
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": "us-east-1",
-        "SANDBOX_SPEED": "1",
-        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
-        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-        "PYTHONPATH": str(ROOT),
-    }
-    processes = Processes(env, work)
-    try:
-        processes.start("sandbox", sys.executable, "-m", "sandbox", "--port", str(sandbox_port), "--speed", "1")
-        from sandbox.testing import SandboxClient
-
-        sandbox = SandboxClient(endpoint)
-        wait_until(lambda: _healthy(sandbox), 30, "the sandbox")
-        setup_django(endpoint)
-        from django.core.management import call_command
-
-        call_command("collectstatic", interactive=False, verbosity=0)
-        run(args, processes, sandbox, web_port)
-    finally:
-        processes.stop()
-    print(f"(logs in {work})")
+    with_sandbox("fan-in-", lambda processes, sandbox: run(args, processes, sandbox, free_port()))
 
 
 def run(args, processes, sandbox, web_port):
@@ -110,18 +80,8 @@ def run(args, processes, sandbox, web_port):
         call_command("events_rule")
     target = track_pipeline(tutorial.pipeline, connection=aws.Connection.from_settings())
 
-    celery = str(VENV_BIN / "celery")
-    level = processes.env["LOG_LEVEL"]
-    processes.start("worker", celery, "-A", "dashboard", "worker", "--loglevel", level, "--concurrency", "2")
-    processes.start("beat", celery, "-A", "dashboard", "beat", "--loglevel", level)
-    if not args.no_events:
-        processes.start("events", sys.executable, "manage.py", "listen_events")
-    processes.start(
-        "web", str(VENV_BIN / "gunicorn"), "dashboard.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2",
-        "--threads", "4",
-    )  # fmt: skip
+    start_dashboard(processes, events=not args.no_events, web_port=web_port)
     base = f"http://127.0.0.1:{web_port}"
-    wait_until(lambda: _answers(base), 30, "the web server")
 
     tutorial.push_image()
     wait_until(lambda: any(d["status"] == "Ready" for d in tutorial.deployments()), 120, "the deployment to be Ready")

@@ -184,9 +184,15 @@ def main():
     parser.add_argument("--no-events", action="store_true", help="no events rule nor listener: polling alone")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="live-lag-"))
-    os.environ["VAR_DIR"] = str(work / "var")
-    sandbox_port, web_port = free_port(), free_port()
+    with_sandbox("live-lag-", lambda processes, sandbox: run(args, processes, sandbox, free_port()))
+
+
+def with_sandbox(prefix, work, *, static=True):
+    """The sandbox AWS in real time in a process of its own, Django on a throwaway database pointed at it, then
+    `work(processes, sandbox)`; every process started is stopped at the end."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["VAR_DIR"] = str(folder / "var")
+    sandbox_port = free_port()
     endpoint = f"http://127.0.0.1:{sandbox_port}"
     env = {
         **os.environ,
@@ -197,7 +203,7 @@ def main():
         "DJANGO_SETTINGS_MODULE": "dashboard.settings",
         "PYTHONPATH": str(ROOT),
     }
-    processes = Processes(env, work)
+    processes = Processes(env, folder)
     try:
         processes.start("sandbox", sys.executable, "-m", "sandbox", "--port", str(sandbox_port), "--speed", "1")
         from sandbox.testing import SandboxClient
@@ -205,13 +211,34 @@ def main():
         sandbox = SandboxClient(endpoint)
         wait_until(lambda: _healthy(sandbox), 30, "the sandbox")
         setup_django(endpoint)
-        from django.core.management import call_command
+        if static:
+            from django.core.management import call_command
 
-        call_command("collectstatic", interactive=False, verbosity=0)
-        run(args, processes, sandbox, web_port, work)
+            call_command("collectstatic", interactive=False, verbosity=0)
+        work(processes, sandbox)
     finally:
         processes.stop()
-    print(f"(logs in {work})")
+    print(f"(logs in {folder})")
+
+
+def start_dashboard(processes, *, events, web_port=None):
+    """Worker, beat, the events listener (when `events`) and gunicorn (given a port), as the Procfile has them."""
+    celery, level = str(VENV_BIN / "celery"), processes.env["LOG_LEVEL"]
+    started = {
+        "worker": processes.start(
+            "worker", celery, "-A", "dashboard", "worker", "--loglevel", level, "--concurrency", "2"
+        ),
+        "beat": processes.start("beat", celery, "-A", "dashboard", "beat", "--loglevel", level),
+    }
+    if events:
+        started["events"] = processes.start("events", sys.executable, "manage.py", "listen_events")
+    if web_port:
+        processes.start(
+            "web", str(VENV_BIN / "gunicorn"), "dashboard.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2",
+            "--threads", "4",
+        )  # fmt: skip
+        wait_until(lambda: _answers(f"http://127.0.0.1:{web_port}"), 30, "the web server")
+    return started
 
 
 def _healthy(sandbox):
@@ -221,7 +248,7 @@ def _healthy(sandbox):
         return False
 
 
-def run(args, processes, sandbox, web_port, work):
+def run(args, processes, sandbox, web_port):
     from django.conf import settings
 
     from dashboard import aws
@@ -239,19 +266,8 @@ def run(args, processes, sandbox, web_port, work):
     target = track_pipeline(tutorial.pipeline, connection=aws.Connection.from_settings())
     own = OwnCalls(boto)
 
-    celery = str(VENV_BIN / "celery")
-    processes.start(
-        "worker", celery, "-A", "dashboard", "worker", "--loglevel", processes.env["LOG_LEVEL"], "--concurrency", "2"
-    )
-    processes.start("beat", celery, "-A", "dashboard", "beat", "--loglevel", processes.env["LOG_LEVEL"])
-    if not args.no_events:
-        processes.start("events", sys.executable, "manage.py", "listen_events")
-    processes.start(
-        "web", str(VENV_BIN / "gunicorn"), "dashboard.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2",
-        "--threads", "4",
-    )  # fmt: skip
+    start_dashboard(processes, events=not args.no_events, web_port=web_port)
     base = f"http://127.0.0.1:{web_port}"
-    wait_until(lambda: _answers(base), 30, "the web server")
     print(
         f"poll settings: active {settings.RELEASES_ACTIVE_POLL_SECONDS} s, idle {settings.RELEASES_IDLE_POLL_SECONDS}"
         f" s, page {settings.RELEASES_PAGE_POLL_SECONDS} s / idle page {settings.RELEASES_PAGE_IDLE_POLL_SECONDS} s"

@@ -13,16 +13,13 @@ throttles per account at about 10/s for these reads).
 """
 
 import argparse
-import os
 import signal
 import sys
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
-from common import ROOT, cpu_seconds, memory_mib, setup_django, table  # first: sets the environment
-from live_lag import VENV_BIN, Processes, _healthy, free_port, settle_live, wait_until
+from common import cpu_seconds, memory_mib, table  # first: it sets the environment before Django loads
+from live_lag import settle_live, start_dashboard, wait_until, with_sandbox
 
 ACTIVE_WAITING = 2  # pipelines waiting at an approval
 TARGET_AT = 1000
@@ -70,31 +67,7 @@ def main():
     parser.add_argument("--no-events", action="store_true", help="no events rule nor listener: polling alone")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="scale-"))
-    os.environ["VAR_DIR"] = str(work / "var")
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": "us-east-1",
-        "SANDBOX_SPEED": "1",
-        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
-        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-        "PYTHONPATH": str(ROOT),
-    }
-    processes = Processes(env, work)
-    try:
-        processes.start("sandbox", sys.executable, "-m", "sandbox", "--port", str(port), "--speed", "1")
-        from sandbox.testing import SandboxClient
-
-        sandbox = SandboxClient(endpoint)
-        wait_until(lambda: _healthy(sandbox), 30, "the sandbox")
-        setup_django(endpoint)
-        run(args, processes, sandbox)
-    finally:
-        processes.stop()
-    print(f"(logs in {work})")
+    with_sandbox("scale-", lambda processes, sandbox: run(args, processes, sandbox), static=False)
 
 
 def run(args, processes, sandbox):
@@ -117,11 +90,7 @@ def run(args, processes, sandbox):
     for name in names[1:]:
         add_pipeline(tutorial, name, approval=True)
 
-    celery = str(VENV_BIN / "celery")
-    level = processes.env["LOG_LEVEL"]
-    worker = processes.start("worker", celery, "-A", "dashboard", "worker", "--loglevel", level, "--concurrency", "2")
-    beat = processes.start("beat", celery, "-A", "dashboard", "beat", "--loglevel", level)
-    listener = None if args.no_events else processes.start("events", sys.executable, "manage.py", "listen_events")
+    dashboard = start_dashboard(processes, events=not args.no_events)
     measured = {}
     for count in args.targets:
         while len(names) < count:
@@ -136,13 +105,12 @@ def run(args, processes, sandbox):
         wait_until(lambda: not ReleaseTarget.objects.filter(polled_at__isnull=True).exists(), 120, "first looks")
         time.sleep(15)  # first looks over
         active = ReleaseTarget.objects.filter(active=True).count()
-        measured_processes = {n: p for n, p in (("worker", worker), ("beat", beat), ("events", listener)) if p}
-        cpu_before = {name: cpu_seconds(p.pid) for name, p in measured_processes.items()}
+        cpu_before = {name: cpu_seconds(p.pid) for name, p in dashboard.items()}
         before, started = calls(sandbox), time.monotonic()
         time.sleep(args.seconds)
         elapsed = time.monotonic() - started
         made = calls(sandbox) - before
-        cpu = {name: (cpu_seconds(p.pid) - cpu_before[name]) / elapsed for name, p in measured_processes.items()}
+        cpu = {name: (cpu_seconds(p.pid) - cpu_before[name]) / elapsed for name, p in dashboard.items()}
         measured[count] = {"ops": {op: n / elapsed * 60 for op, n in made.items()}, "cpu": cpu, "active": active}
         print(f"{count} targets ({active} active): {sum(made.values()) / elapsed * 60:.0f} AWS calls/min", flush=True)
 

@@ -109,7 +109,7 @@ class ReleaseTarget(models.Model):
         """Refresh everything at the next beat (after an action, so its effect shows within seconds)."""
         ReleaseTarget.objects.filter(pk=self.pk).update(poll_due_at=timezone.now(), event_hints=list(self.HINTS))
 
-    HINTS = ("state", "executions", "deployments")  # releases/worker/fetch.py's parts
+    HINTS = ("state", "executions", "listing", "deployments")  # releases/worker/fetch.py's parts
 
     @property
     def events_state(self):

@@ -4,7 +4,7 @@ A full refresh: get_pipeline_state, list_pipeline_executions, list_deployments (
 deployments created since the newest one already known), then batch_get_deployments in chunks of 25 for the
 deployments that are new or still active, and one batch_get_deployment_targets per active deployment.
 While events arrive a refresh reads only some `parts` (polling.py decides which): STATE (get_pipeline_state),
-EXECUTIONS (list_pipeline_executions), DEPLOYMENTS (the listing and batch_get_deployments), TARGETS
+EXECUTIONS (list_pipeline_executions), LISTING (list_deployments), DEPLOYMENTS (batch_get_deployments), TARGETS
 (batch_get_deployment_targets of the deployments known to be active: what moves without an event, traffic and
 lifecycle hooks), or PROBE alone (one list_pipeline_executions of the newest execution, and everything when it is
 not the one known).
@@ -21,8 +21,9 @@ from releases.models import Deployment
 ACTIVE = Deployment.ACTIVE
 
 EXECUTIONS_SHOWN = 10
-STATE, EXECUTIONS, DEPLOYMENTS, TARGETS, PROBE = "state", "executions", "deployments", "targets", "probe"
-FULL = frozenset((STATE, EXECUTIONS, DEPLOYMENTS, TARGETS))
+STATE, EXECUTIONS, TARGETS, PROBE = "state", "executions", "targets", "probe"
+LISTING, DEPLOYMENTS = "listing", "deployments"  # the new ones (list_deployments), the known active ones
+FULL = frozenset((STATE, EXECUTIONS, LISTING, DEPLOYMENTS, TARGETS))
 BATCH = 25  # batch_get_deployments takes at most 25 ids (BatchLimitExceededException beyond)
 # list_deployments is asked only for deployments created since the newest known one, less this margin: the
 # listing is eventually consistent, and both times are AWS's own (createTime), so no clocks are mixed.
@@ -79,8 +80,9 @@ def fetch(target, known, parts=FULL):
         seen.executions = meter.call(
             "codepipeline", "list_pipeline_executions", pipelineName=target.pipeline_name, maxResults=EXECUTIONS_SHOWN
         ).get("pipelineExecutionSummaries", [])
-    if DEPLOYMENTS in parts:
+    if LISTING in parts:
         seen.deployment_ids = _deployment_ids(target, known)
+    if DEPLOYMENTS in parts or LISTING in parts:
         _deployments(target, known, seen)
     elif TARGETS in parts:
         active = [i for i, status in known.deployments.items() if status in ACTIVE]

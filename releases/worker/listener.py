@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from dashboard import aws
 from releases.models import EventSource, ReleaseTarget
-from releases.worker.fetch import DEPLOYMENTS, EXECUTIONS, STATE
+from releases.worker.fetch import DEPLOYMENTS, EXECUTIONS, LISTING, STATE
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -84,7 +84,7 @@ def mark_due(events, region, profile, now=None):
         said = parts_moved(event)
         for target in targets:
             if said and names(event, target):
-                hints.setdefault(target.pk, set()).update(said)
+                hints.setdefault(target.pk, set()).update(said | _unknown_deployment(event, target))
     for pk, said in hints.items():
         with transaction.atomic():
             known = ReleaseTarget.objects.select_for_update().filter(pk=pk).values_list("event_hints", flat=True)
@@ -97,13 +97,22 @@ def mark_due(events, region, profile, now=None):
 def parts_moved(event):
     """What a refresh should read after this event (fetch.py's parts): a stage or action moved: the pipeline's
     state; an execution started or ended, or an image was pushed: its executions too; a deployment moved: the
-    deployments, and the executions when one starts (to link it to the execution that made it)."""
+    deployments known to be running; when one starts, the new ones and the executions too (to link it to the
+    execution that made it)."""
     source, detail = event.get("source"), event.get("detail") or {}
     if source == "aws.codedeploy":
-        return {DEPLOYMENTS, EXECUTIONS} if detail.get("state") == "START" else {DEPLOYMENTS}
+        return {LISTING, DEPLOYMENTS, EXECUTIONS} if detail.get("state") == "START" else {DEPLOYMENTS}
     if source == "aws.ecr" or event.get("detail-type") == EXECUTION_CHANGE:
         return {STATE, EXECUTIONS}
     return {STATE} if source == "aws.codepipeline" else set()
+
+
+def _unknown_deployment(event, target):
+    """A deployment event about one the target does not know yet (its START came first, or went missing)."""
+    deployment_id = (event.get("detail") or {}).get("deploymentId")
+    if event.get("source") != "aws.codedeploy" or not deployment_id:
+        return set()
+    return set() if target.deployments.filter(deployment_id=deployment_id).exists() else {LISTING, EXECUTIONS}
 
 
 def names(event, target):

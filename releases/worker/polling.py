@@ -31,7 +31,7 @@ MAX_BACKOFF_SECONDS = 300
 # A running deployment's ECS target, while events tell the rest: soon after a change (hooks come in runs, a
 # second each), less often while it moves unseen, least while it waits for someone (a reroute, the end of the
 # termination wait: acting through the console asks for a refresh at once).
-EVENTS_ACTIVE_SECONDS = {"changed": 1.0, "moving": 2.0, "waiting": 5.0}
+EVENTS_ACTIVE_SECONDS = {"changed": 0.5, "moving": 1.5, "waiting": 5.0}
 EVENTS_WAITING_SECONDS = 15  # active with no deployment running (a source stage, an approval): events tell
 FULL_REFRESH_EVERY = {True: timedelta(minutes=2), False: timedelta(hours=1)}  # active, idle; while events arrive
 IDLE_CALLS_PER_SECOND = 2  # the idle looks' share of one API's rate in an account (AWS: ~10/s), while events arrive
