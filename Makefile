@@ -32,7 +32,7 @@ install: $(VENV)/.installed
 migrate: install-runtime
 	$(BIN)/python manage.py migrate --noinput
 
-# The dashboard, a Celery worker, Celery beat and the sandbox AWS, all pointed at the sandbox. The sandbox runs in
+# The dashboard, a Celery worker, Celery beat, the events listener and the sandbox AWS, all pointed at the sandbox. The sandbox runs in
 # real time (speed 1) so that every time on the pages is true; see the README.
 demo: export SANDBOX_CONSOLE := 1
 demo: install migrate
@@ -59,7 +59,7 @@ serve: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "  Dashboard: http://$(WEB_BIND)   (Ctrl-C stops everything)"
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python scripts/run_processes.py --ready http://$(WEB_BIND)/sign-in/ \
-	  --announce "Dashboard: http://$(WEB_BIND)" web worker beat
+	  --announce "Dashboard: http://$(WEB_BIND)" web worker beat events
 
 browser:
 	@test -x $(CHROMIUM) || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \

@@ -1,9 +1,11 @@
 """Time from an AWS change to the screen, for an active release and for a new release on an idle target.
 
-    .venv/bin/python bench/live_lag.py [--releases 4]
+    .venv/bin/python bench/live_lag.py [--releases 4] [--no-events]
 
 Runs the real pieces as `make demo` does, each its own process: the sandbox AWS in real time (speed 1), a Celery
-worker and beat, the web server (gunicorn), and a headless Chromium on the release console. The tutorial's setup
+worker and beat, the events listener (`manage.py listen_events`, after `manage.py events_rule`; --no-events leaves
+both out: polling alone, as on a setup without the events rule), the web server (gunicorn), and a headless
+Chromium on the release console. The tutorial's setup
 is made by hand (plain boto3) and tracked; then, --releases times, an image is pushed (as `docker push` does) to
 the idle target, the deployment runs, and the bench continues its ready wait and termination wait as an operator
 would in the CodeDeploy console.
@@ -12,7 +14,8 @@ The browser records every version of the console it shows. Afterwards each sandb
 lifecycle event starting and ending, as AWS stamps it) is matched with the first moment the screen showed it:
 that is the active lag. The idle lag runs from the push to the first moment the screen showed anything of the
 new release. Also prints the AWS calls per minute the dashboard made while idle and while active (the sandbox
-counts them; the bench's own calls are left out). Uses a throwaway SQLite database and broker folder.
+counts them; the bench's own calls are left out), and the memory of each process, in one table at the end.
+Uses a throwaway SQLite database and broker folder.
 """
 
 import argparse
@@ -29,7 +32,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from common import ROOT, setup_django  # first: it sets the environment before Django loads
+from common import ROOT, memory_mib, setup_django, table  # first: it sets the environment before Django loads
 
 VENV_BIN = Path(sys.executable).parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -105,8 +108,13 @@ class OwnCalls:
 
 
 def dashboard_calls(sandbox, own):
-    made = sum(n for ops in sandbox.calls().values() for n in ops.values())
-    return made - sum(own.counts.values())
+    return sum(dashboard_operations(sandbox, own).values())
+
+
+def dashboard_operations(sandbox, own):
+    made = Counter({f"{s}.{op}": n for s, ops in sandbox.calls().items() for op, n in ops.items()})
+    made.subtract(own.counts)
+    return made
 
 
 def settle_live(tutorial, timeout=120):
@@ -173,11 +181,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--releases", type=int, default=4)
     parser.add_argument("--idle-seconds", type=float, default=30, help="how long the target stays idle before a push")
+    parser.add_argument("--no-events", action="store_true", help="no events rule nor listener: polling alone")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="live-lag-"))
-    os.environ["VAR_DIR"] = str(work / "var")
-    sandbox_port, web_port = free_port(), free_port()
+    with_sandbox("live-lag-", lambda processes, sandbox: run(args, processes, sandbox, free_port()))
+
+
+def with_sandbox(prefix, work, *, static=True):
+    """The sandbox AWS in real time in a process of its own, Django on a throwaway database pointed at it, then
+    `work(processes, sandbox)`; every process started is stopped at the end."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["VAR_DIR"] = str(folder / "var")
+    sandbox_port = free_port()
     endpoint = f"http://127.0.0.1:{sandbox_port}"
     env = {
         **os.environ,
@@ -188,7 +203,7 @@ def main():
         "DJANGO_SETTINGS_MODULE": "dashboard.settings",
         "PYTHONPATH": str(ROOT),
     }
-    processes = Processes(env, work)
+    processes = Processes(env, folder)
     try:
         processes.start("sandbox", sys.executable, "-m", "sandbox", "--port", str(sandbox_port), "--speed", "1")
         from sandbox.testing import SandboxClient
@@ -196,13 +211,34 @@ def main():
         sandbox = SandboxClient(endpoint)
         wait_until(lambda: _healthy(sandbox), 30, "the sandbox")
         setup_django(endpoint)
-        from django.core.management import call_command
+        if static:
+            from django.core.management import call_command
 
-        call_command("collectstatic", interactive=False, verbosity=0)
-        run(args, processes, sandbox, web_port, work)
+            call_command("collectstatic", interactive=False, verbosity=0)
+        work(processes, sandbox)
     finally:
         processes.stop()
-    print(f"(logs in {work})")
+    print(f"(logs in {folder})")
+
+
+def start_dashboard(processes, *, events, web_port=None):
+    """Worker, beat, the events listener (when `events`) and gunicorn (given a port), as the Procfile has them."""
+    celery, level = str(VENV_BIN / "celery"), processes.env["LOG_LEVEL"]
+    started = {
+        "worker": processes.start(
+            "worker", celery, "-A", "dashboard", "worker", "--loglevel", level, "--concurrency", "2"
+        ),
+        "beat": processes.start("beat", celery, "-A", "dashboard", "beat", "--loglevel", level),
+    }
+    if events:
+        started["events"] = processes.start("events", sys.executable, "manage.py", "listen_events")
+    if web_port:
+        processes.start(
+            "web", str(VENV_BIN / "gunicorn"), "dashboard.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2",
+            "--threads", "4",
+        )  # fmt: skip
+        wait_until(lambda: _answers(f"http://127.0.0.1:{web_port}"), 30, "the web server")
+    return started
 
 
 def _healthy(sandbox):
@@ -212,7 +248,7 @@ def _healthy(sandbox):
         return False
 
 
-def run(args, processes, sandbox, web_port, work):
+def run(args, processes, sandbox, web_port):
     from django.conf import settings
 
     from dashboard import aws
@@ -223,20 +259,15 @@ def run(args, processes, sandbox, web_port, work):
     boto = SandboxClients(sandbox)
     tutorial = console_tutorial(boto, ready_wait_minutes=30, termination_wait_minutes=60)
     settle_live(tutorial)
+    if not args.no_events:
+        from django.core.management import call_command
+
+        call_command("events_rule")  # before tracking: tracking finds the queue
     target = track_pipeline(tutorial.pipeline, connection=aws.Connection.from_settings())
     own = OwnCalls(boto)
 
-    celery = str(VENV_BIN / "celery")
-    processes.start(
-        "worker", celery, "-A", "dashboard", "worker", "--loglevel", processes.env["LOG_LEVEL"], "--concurrency", "2"
-    )
-    processes.start("beat", celery, "-A", "dashboard", "beat", "--loglevel", processes.env["LOG_LEVEL"])
-    processes.start(
-        "web", str(VENV_BIN / "gunicorn"), "dashboard.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2",
-        "--threads", "4",
-    )  # fmt: skip
+    start_dashboard(processes, events=not args.no_events, web_port=web_port)
     base = f"http://127.0.0.1:{web_port}"
-    wait_until(lambda: _answers(base), 30, "the web server")
     print(
         f"poll settings: active {settings.RELEASES_ACTIVE_POLL_SECONDS} s, idle {settings.RELEASES_IDLE_POLL_SECONDS}"
         f" s, page {settings.RELEASES_PAGE_POLL_SECONDS} s / idle page {settings.RELEASES_PAGE_IDLE_POLL_SECONDS} s"
@@ -256,6 +287,7 @@ def run(args, processes, sandbox, web_port, work):
             raise SystemExit(f"the console did not open (at {page.url})")
         page.evaluate(RECORDER)
         active_lags, idle_lags, idle_rate, active_rate, missed = [], [], [], [], 0
+        release_operations, release_minutes = Counter(), 0.0
         for number in range(1, args.releases + 1):
             _wait_idle(target)
             calls, since = dashboard_calls(sandbox, own), time.monotonic()
@@ -264,6 +296,7 @@ def run(args, processes, sandbox, web_port, work):
             known = set(page.evaluate("window.__seen[window.__seen.length - 1].executions"))
             seen_before = page.evaluate("window.__seen.length")
             calls, since = dashboard_calls(sandbox, own), time.monotonic()
+            operations_before = dashboard_operations(sandbox, own)
             started = len(_executions(tutorial))
             tutorial.push_image()  # the tag the pipeline's source watches
             pushed = time.time()
@@ -271,6 +304,10 @@ def run(args, processes, sandbox, web_port, work):
             settle_live(tutorial)
             _wait_idle(target)
             active_rate.append((dashboard_calls(sandbox, own) - calls) / (time.monotonic() - since) * 60)
+            during = dashboard_operations(sandbox, own)
+            during.subtract(operations_before)
+            release_operations.update({op: n for op, n in during.items() if n > 0})
+            release_minutes += (time.monotonic() - since) / 60
             seen = page.evaluate("window.__seen")[seen_before:]
             new = next((s["at"] for s in seen if set(s["executions"]) - known), None)
             if new is not None:
@@ -298,6 +335,23 @@ def run(args, processes, sandbox, web_port, work):
         f"dashboard's AWS calls per minute: idle {statistics.mean(idle_rate):.1f}, "
         f"during a release {statistics.mean(active_rate):.1f} (one target, any number of viewers)"
     )
+    print()
+    rows = [[what, *_figures(lags)] for what, lags in (("active: AWS change → screen", active_lags),)]
+    rows += [["idle: push → first sign on screen", *_figures(idle_lags)]]
+    rows += [
+        ["AWS calls/min idle", f"{statistics.mean(idle_rate):.1f}", "", "", ""],
+        ["AWS calls/min during a release", f"{statistics.mean(active_rate):.1f}", "", "", ""],
+    ]
+    rows += [[f"memory {name} (MiB)", f"{memory_mib(p.pid):.0f}", "", "", ""] for name, p, _ in processes.running]
+    for operation, n in sorted(release_operations.items()):
+        rows.append([f"  {operation}/min during a release", f"{n / release_minutes:.1f}", "", "", ""])
+    print(table(["events" if not args.no_events else "polling only", "median", "p95", "max", "samples"], rows))
+
+
+def _figures(lags):
+    if not lags:
+        return ["-", "-", "-", "0"]
+    return [f"{statistics.median(lags):.2f} s", f"{percentile(lags, 0.95):.2f} s", f"{max(lags):.2f} s", len(lags)]
 
 
 def _executions(tutorial):

@@ -140,7 +140,7 @@ OPERATIONS = [
     _op("ec2", "create_security_group", W, extra=("ec2:CreateTags",)),
     _op("ec2", "authorize_security_group_ingress", W),
     _op("ec2", "delete_security_group", W),
-    # EventBridge (the rule that starts a pipeline on an image push)
+    # EventBridge (the rule that starts a pipeline on an image push, and the one that sends state changes to SQS)
     _op("events", "list_rule_names_by_target", C),
     _op("events", "describe_rule", C, W),
     _op("events", "list_targets_by_rule", C, W),
@@ -149,6 +149,14 @@ OPERATIONS = [
     _op("events", "put_targets", W, passes=("events_role",)),
     _op("events", "remove_targets", W),
     _op("events", "delete_rule", W),
+    # SQS: the queue the events rule fills and the listener long-polls (releases/worker/listener.py)
+    _op("sqs", "get_queue_url", C, W),
+    _op("sqs", "receive_message", C, note="manage.py listen_events: the long poll of the events queue"),
+    _op("sqs", "delete_message_batch", C, actions=("sqs:DeleteMessage",)),
+    _op("sqs", "get_queue_attributes", W),
+    _op("sqs", "create_queue", W, extra=("sqs:TagQueue",)),
+    _op("sqs", "set_queue_attributes", W, note="the queue policy that lets the events rule send to it"),
+    _op("sqs", "delete_queue", W),
     # IAM roles: read to check a tracked or adopted role; written only on the wizard's own roles
     _op("iam", "get_role", C, W),
     _op("iam", "list_attached_role_policies", C, W),

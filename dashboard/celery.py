@@ -15,7 +15,8 @@ app.conf.beat_schedule = {
     # Release targets due for a refresh (every second while active, every minute when idle): releases/worker/polling.py.
     # Ticks of half a second: a due refresh waits for the next tick, and that wait is part of what a viewer sees.
     "releases-poll-due": {"task": "releases.tasks.poll_due", "schedule": 0.5},
-    # Idle targets: one cheap call each, so that a new release is seen within seconds, not at the next refresh.
+    # Idle targets: one cheap call each, so that a new release is seen within seconds, not at the next refresh
+    # (none for targets whose events arrive: manage.py listen_events makes them due at once).
     "releases-probe-idle": {"task": "releases.tasks.probe_idle", "schedule": settings.RELEASES_IDLE_PROBE_SECONDS},
     # Notifications: deliveries due again after a failed try, and waits that end soon (notifications/).
     "notifications-deliver-due": {"task": "notifications.tasks.deliver_due", "schedule": 5.0},

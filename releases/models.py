@@ -61,6 +61,11 @@ class ReleaseTarget(models.Model):
     aws_clock_offset = models.FloatField(
         default=0.0, help_text="Seconds AWS's clock is ahead of the dashboard's, as the last refresh measured it."
     )
+    # While events arrive (EventSource), a refresh asks only for what they said moved (releases/worker/polling.py).
+    event_hints = models.JSONField(
+        default=list, blank=True, help_text="What events said moved since the last refresh: state, executions..."
+    )
+    full_refresh_at = models.DateTimeField(null=True, blank=True, help_text="When a refresh last read everything.")
 
     class Meta:
         ordering = ["name"]
@@ -101,8 +106,26 @@ class ReleaseTarget(models.Model):
         ReleaseTarget.objects.filter(pk=self.pk).update(version=F("version") + 1)
 
     def poll_soon(self):
-        """Refresh at the next beat (after an action, so its effect shows within seconds)."""
-        ReleaseTarget.objects.filter(pk=self.pk).update(poll_due_at=timezone.now())
+        """Refresh everything at the next beat (after an action, so its effect shows within seconds)."""
+        ReleaseTarget.objects.filter(pk=self.pk).update(poll_due_at=timezone.now(), event_hints=list(self.HINTS))
+
+    HINTS = ("state", "executions", "listing", "deployments")  # releases/worker/fetch.py's parts
+
+    @property
+    def events_state(self):
+        """What the console says of the events that tell this target's changes: None when no queue is set up."""
+        source = EventSource.for_target(self)
+        if source is None:
+            return None
+        if source.healthy():
+            return {"arriving": True, "received_at": source.received_at}
+        if source.error_code:
+            reason = f"{source.error_code}: {source.error_message}"
+        else:
+            reason = "no listener has read the queue" + (
+                f" since {source.listened_at:%H:%M:%S} UTC" if source.listened_at else " yet (manage.py listen_events)"
+            )
+        return {"arriving": False, "reason": reason, "queue": source.queue_url}
 
     def latest_deployment(self):
         return self._latest("deployment", lambda: self.deployments.order_by("-created_at", "-id").first())
@@ -418,3 +441,54 @@ class TrackRequest(Job):
 
     def __str__(self):
         return f"Track {self.pipeline_name} ({self.status})"
+
+
+class EventSource(models.Model):
+    """The SQS queue that an EventBridge rule fills with CodePipeline, CodeDeploy and ECR events of one account
+    and region, long-polled by `manage.py listen_events`: an event makes the targets it names due at once.
+
+    Healthy while the listener reads it without error; otherwise polling keeps its fast cadence and the console
+    says events are not arriving, and why.
+    """
+
+    region = models.CharField(max_length=32)
+    profile = models.CharField(max_length=64, blank=True)
+    queue_url = models.CharField(max_length=2048)
+    rule_name = models.CharField(max_length=64, blank=True)
+    listened_at = models.DateTimeField(null=True, blank=True, help_text="The last receive AWS answered.")
+    received_at = models.DateTimeField(null=True, blank=True, help_text="When the last event arrived.")
+    received = models.PositiveBigIntegerField(default=0)
+    error_code = models.CharField(max_length=128, blank=True)
+    error_message = models.TextField(blank=True)
+    error_at = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True, help_text="The listener reading it.")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    WAIT_SECONDS = 10  # each receive's long poll (SQS allows up to 20; below AWS_READ_TIMEOUT)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region", "profile"], name="one_event_source_per_connection")]
+
+    def __str__(self):
+        return self.queue_url
+
+    def connection(self):
+        return aws.Connection(self.region, self.profile, settings.AWS_ENDPOINT_URL)
+
+    @staticmethod
+    def stale_after():
+        """A queue not read for this long has no listener: its events are not arriving."""
+        return timedelta(seconds=3 * EventSource.WAIT_SECONDS + 10)
+
+    def healthy(self, now=None):
+        now = now or timezone.now()
+        return not self.error_code and bool(self.listened_at) and now - self.listened_at <= self.stale_after()
+
+    @classmethod
+    def for_target(cls, target):
+        return cls.objects.filter(region=target.region, profile=target.profile).first()
+
+    @classmethod
+    def healthy_connections(cls, now=None):
+        """(region, profile) of every queue whose events arrive."""
+        return {(s.region, s.profile) for s in cls.objects.all() if s.healthy(now)}

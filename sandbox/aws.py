@@ -75,6 +75,10 @@ class RegionAws:
     def events(self):
         return self._clients.get("events", self.region)
 
+    @property
+    def sqs(self):
+        return self._clients.get("sqs", self.region)
+
     # ---- ELBv2 -----------------------------------------------------------------------------------
 
     def target_group_arns(self, names: list[str]) -> dict[str, str]:

@@ -18,6 +18,7 @@ class RegionState:
         from sandbox.codecommit import CodeCommitState
         from sandbox.codedeploy import CodeDeployState
         from sandbox.codepipeline import CodePipelineState
+        from sandbox.state_events import Announcer
 
         self.world = world
         self.name = name
@@ -25,6 +26,7 @@ class RegionState:
         self.codecommit = CodeCommitState()
         self.codedeploy = CodeDeployState()
         self.codepipeline = CodePipelineState()
+        self.announcer = Announcer()  # the state-change events published to EventBridge (state_events.py)
 
     def now(self) -> datetime:
         return self.world.clock.now()
@@ -67,6 +69,9 @@ class World:
         """
         steps = 0
         with self._run_lock:
+            with self.lock:  # what API calls changed since the last run
+                for rs in list(self.regions.values()):
+                    rs.announcer.announce(rs)
             while steps < MAX_STEPS_PER_RUN:
                 with self.lock:
                     limit = until or self.clock.now()
@@ -82,6 +87,7 @@ class World:
                     if self.clock.manual:
                         self.clock.set(process.wake_at)
                     process.wake()
+                    process.rs.announcer.announce(process.rs)
                 steps += 1
             if until is not None and self.clock.manual:
                 self.clock.set(until)

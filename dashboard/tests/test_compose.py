@@ -29,7 +29,7 @@ def program(command):
 
 def test_compose_has_every_service_with_a_health_check():
     services = compose()["services"]
-    assert set(services) == {"web", "worker", "beat", "redis", "postgres", "sandbox"}
+    assert set(services) == {"web", "worker", "beat", "events", "redis", "postgres", "sandbox"}
     assert all("healthcheck" in service for service in services.values())
 
 

@@ -3,9 +3,11 @@ raises Waiting while AWS still holds on to something that is going away."""
 
 from dashboard import aws
 from provisioning.worker.step_context import Waiting
+from releases.worker.event_rule import MISSING_QUEUE
 
 GONE = {
     "events.rule": ("ResourceNotFoundException",),
+    "sqs.queue": MISSING_QUEUE,
     "codepipeline.pipeline": ("PipelineNotFoundException",),
     "s3.bucket": ("NoSuchBucket", "404"),
     "iam.role": ("NoSuchEntity",),
@@ -92,8 +94,14 @@ def task_definitions(ctx, resource):
             ctx.call("ecs", "deregister_task_definition", taskDefinition=arn)
 
 
+def queue(ctx, resource):
+    url = ctx.call("sqs", "get_queue_url", QueueName=resource.name)["QueueUrl"]
+    ctx.call("sqs", "delete_queue", QueueUrl=url)
+
+
 DELETERS = {
     "events.rule": events_rule,
+    "sqs.queue": queue,
     "codepipeline.pipeline": lambda ctx, r: ctx.call("codepipeline", "delete_pipeline", name=r.name),
     "s3.bucket": bucket,
     "iam.role": role,

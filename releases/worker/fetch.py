@@ -1,8 +1,13 @@
 """What one refresh asks AWS about a target, with as few calls as AWS allows. Runs in workers only.
 
-Every refresh: get_pipeline_state, list_pipeline_executions, list_deployments (every page, but only of the
+A full refresh: get_pipeline_state, list_pipeline_executions, list_deployments (every page, but only of the
 deployments created since the newest one already known), then batch_get_deployments in chunks of 25 for the
 deployments that are new or still active, and one batch_get_deployment_targets per active deployment.
+While events arrive a refresh reads only some `parts` (polling.py decides which): STATE (get_pipeline_state),
+EXECUTIONS (list_pipeline_executions), LISTING (list_deployments), DEPLOYMENTS (batch_get_deployments), TARGETS
+(batch_get_deployment_targets of the deployments known to be active: what moves without an event, traffic and
+lifecycle hooks), or PROBE alone (one list_pipeline_executions of the newest execution, and everything when it is
+not the one known).
 Details that never change (an execution's image, a task set's task definition) are asked for once.
 """
 
@@ -16,6 +21,9 @@ from releases.models import Deployment
 ACTIVE = Deployment.ACTIVE
 
 EXECUTIONS_SHOWN = 10
+STATE, EXECUTIONS, TARGETS, PROBE = "state", "executions", "targets", "probe"
+LISTING, DEPLOYMENTS = "listing", "deployments"  # the new ones (list_deployments), the known active ones
+FULL = frozenset((STATE, EXECUTIONS, LISTING, DEPLOYMENTS, TARGETS))
 BATCH = 25  # batch_get_deployments takes at most 25 ids (BatchLimitExceededException beyond)
 # list_deployments is asked only for deployments created since the newest known one, less this margin: the
 # listing is eventually consistent, and both times are AWS's own (createTime), so no clocks are mixed.
@@ -38,12 +46,13 @@ class Known:
     deployments_with_previous: set = field(default_factory=set)
     executions_detailed: set = field(default_factory=set)
     task_sets: dict = field(default_factory=dict)  # task set id -> {"task_definition", "image"}
+    newest_execution: tuple | None = None  # (id, status) of the newest execution known
 
 
 @dataclass
 class Seen:
-    state: dict
-    executions: list
+    state: dict | None  # None: the pipeline was not read this time (nor its executions)
+    executions: list | None
     deployment_ids: list
     deployments: dict = field(default_factory=dict)  # id -> deploymentInfo
     targets: dict = field(default_factory=dict)  # id -> ecsTarget
@@ -52,19 +61,45 @@ class Seen:
     task_sets: dict = field(default_factory=dict)  # task set id -> {"task_definition", "image"}
     previous: dict = field(default_factory=dict)  # deployment id -> the task definition revision before its own
     clock_offset: float | None = None  # seconds AWS's clock is ahead of the dashboard's, from the Date headers
+    parts: set = field(default_factory=lambda: set(FULL))  # what this refresh read
 
 
-def fetch(target, known):
-    """What AWS shows of the target now, asked in the target's own region and profile (`target.connection()`)."""
+def fetch(target, known, parts=FULL):
+    """What AWS shows of the target now, asked in the target's own region and profile (`target.connection()`):
+    the `parts` of it (all by default). `seen.parts` says what was read."""
     meter = OffsetMeter(target.connection())
-    state = meter.call("codepipeline", "get_pipeline_state", name=target.pipeline_name)
-    executions = meter.call(
-        "codepipeline", "list_pipeline_executions", pipelineName=target.pipeline_name, maxResults=EXECUTIONS_SHOWN
-    ).get("pipelineExecutionSummaries", [])
-    seen = Seen(state, executions, _deployment_ids(target, known), clock_offset=meter.offset)
-    _deployments(target, known, seen)
-    _executions(target, known, seen)
+    parts = set(parts)
+    if PROBE in parts:
+        parts.discard(PROBE)
+        if _newest_moved(target, known, meter):
+            parts |= FULL
+    seen = Seen(None, None, [], parts=parts)
+    if STATE in parts:
+        seen.state = meter.call("codepipeline", "get_pipeline_state", name=target.pipeline_name)
+    if EXECUTIONS in parts:
+        seen.executions = meter.call(
+            "codepipeline", "list_pipeline_executions", pipelineName=target.pipeline_name, maxResults=EXECUTIONS_SHOWN
+        ).get("pipelineExecutionSummaries", [])
+    if LISTING in parts:
+        seen.deployment_ids = _deployment_ids(target, known)
+    if DEPLOYMENTS in parts or LISTING in parts:
+        _deployments(target, known, seen)
+    elif TARGETS in parts:
+        active = [i for i, status in known.deployments.items() if status in ACTIVE]
+        _targets(target, known, seen, active, newest=None)
+    if seen.executions:
+        _executions(target, known, seen)
+    seen.clock_offset = meter.offset
     return seen
+
+
+def _newest_moved(target, known, meter):
+    """Whether the pipeline's newest execution is not the one known, or has another status (one call)."""
+    answer = meter.call("codepipeline", "list_pipeline_executions", pipelineName=target.pipeline_name, maxResults=1)
+    newest = (answer.get("pipelineExecutionSummaries") or [None])[0]
+    if newest is None:
+        return known.newest_execution is not None
+    return (newest["pipelineExecutionId"], newest.get("status")) != known.newest_execution
 
 
 def _deployment_ids(target, known):
@@ -86,13 +121,22 @@ def _deployments(target, known, seen):
         for info in answer.get("deploymentsInfo", []):
             seen.deployments[info["deploymentId"]] = info
     newest = _newest(seen.deployments.values())
+    moving = [
+        deployment_id
+        for deployment_id, info in seen.deployments.items()
+        if info["status"] in ACTIVE or known.deployments.get(deployment_id) in ACTIVE
+    ]
+    _targets(target, known, seen, moving, newest)
+
+
+def _targets(target, known, seen, moving, newest):
+    """The ECS target of each deployment in `moving`, and of the newest one the first time it is seen."""
+    connection = target.connection()
     target_id = f"{target.cluster_name}:{target.service_name}"
-    for deployment_id, info in seen.deployments.items():
-        was = known.deployments.get(deployment_id)
-        moving = info["status"] in ACTIVE or was in ACTIVE
-        first_look = deployment_id == newest and deployment_id not in known.deployments_with_targets
-        if not (moving or first_look):
-            continue
+    looks = list(moving)
+    if newest and newest not in looks and newest not in known.deployments_with_targets:
+        looks.append(newest)
+    for deployment_id in looks:
         try:
             answer = aws.call(
                 "codedeploy",

@@ -46,8 +46,10 @@ class Observer:
         )
 
     def run(self):
-        self.stages()
-        executions = self.executions()
+        """Store what was read (a refresh that left out the pipeline leaves its stages and executions as known)."""
+        if self.seen.state is not None:
+            self.stages()
+        executions = self.executions() if self.seen.executions is not None else {}
         self.deployments(executions)
         return self.changed
 
@@ -173,7 +175,7 @@ class Observer:
     # ---- deployments -------------------------------------------------------------------------
 
     def deployments(self, executions):
-        ids = set(self.seen.deployments)
+        ids = set(self.seen.deployments) | set(self.seen.targets)
         for info in self.seen.deployments.values():
             rollback = info.get("rollbackInfo") or {}
             ids |= {rollback.get("rollbackDeploymentId"), rollback.get("rollbackTriggeringDeploymentId")} - {None}
@@ -183,42 +185,14 @@ class Observer:
         recent = self.target.deployments.order_by("-created_at", "-id")[: Deployment.RECENT_WITH_DETAILS]
         task_sets = {**_known_task_sets([*recent, *stored.values()]), **self.seen.task_sets}
         infos = sorted(self.seen.deployments.values(), key=lambda i: i.get("createTime") or datetime.min)
-        for info in infos:
-            deployment_id = info["deploymentId"]
+        # Deployments whose ECS target alone was read (while events tell the rest): their stored details stay.
+        targets_only = [(i, None) for i in self.seen.targets if i not in self.seen.deployments and i in stored]
+        for deployment_id, info in [(i["deploymentId"], i) for i in infos] + targets_only:
             deployment = stored.get(deployment_id) or Deployment(target=self.target, deployment_id=deployment_id)
             new = deployment.pk is None
             before = _snapshot(deployment)
-            rollback = info.get("rollbackInfo") or {}
-            error = info.get("errorInformation") or {}
-            deployment.status = info.get("status", "")
-            deployment.creator = info.get("creator") or ""
-            deployment.description = info.get("description") or ""
-            deployment.created_at = info.get("createTime")
-            deployment.completed_at = info.get("completeTime")
-            deployment.error_code = error.get("code") or ""
-            deployment.error_message = error.get("message") or ""
-            deployment.rollback_deployment_id = rollback.get("rollbackDeploymentId") or ""
-            deployment.rollback_of = rollback.get("rollbackTriggeringDeploymentId") or ""
-            deployment.rollback_message = rollback.get("rollbackMessage") or ""
-            deployment.execution_id = (
-                by_deployment.get(deployment_id)
-                or by_deployment.get(deployment.rollback_of)
-                or (stored[deployment.rollback_of].execution_id if deployment.rollback_of in stored else "")
-                or deployment.execution_id
-            )
-            deployment.info = {
-                **deployment.info,
-                **plain(
-                    {
-                        "status_messages": info.get("deploymentStatusMessages") or [],
-                        "config": info.get("deploymentConfigName"),
-                        "blue_green": info.get("blueGreenDeploymentConfiguration") or {},
-                        "overview": info.get("deploymentOverview") or {},
-                    }
-                ),
-            }
-            if deployment_id in self.seen.previous:
-                deployment.info["previous_task_definition"] = self.seen.previous[deployment_id]
+            if info is not None:
+                self._info(deployment, info, stored, by_deployment)
             ecs_target = self.seen.targets.get(deployment_id)
             if ecs_target is not None:
                 deployment.lifecycle_events = [_lifecycle(e) for e in ecs_target.get("lifecycleEvents", [])]
@@ -227,8 +201,10 @@ class Observer:
                 green = deployment.green
                 if green and green.get("task_definition"):
                     deployment.task_definition_arn = green["task_definition"]
+                if info is None:
+                    _status_from_target(deployment, ecs_target.get("status", ""))
             deployment.termination_wait_started = deployment.termination_wait_started or _in_termination_wait(
-                deployment, info
+                deployment, info or {}
             )
             self._waits(deployment)
             if new or _snapshot(deployment) != before:
@@ -236,6 +212,41 @@ class Observer:
                 self.changed = True
             self._deployment_events(deployment, before, new)
             stored[deployment_id] = deployment
+
+    def _info(self, deployment, info, stored, by_deployment):
+        """What batch_get_deployments said of it."""
+        deployment_id = deployment.deployment_id
+        rollback = info.get("rollbackInfo") or {}
+        error = info.get("errorInformation") or {}
+        deployment.status = info.get("status", "")
+        deployment.creator = info.get("creator") or ""
+        deployment.description = info.get("description") or ""
+        deployment.created_at = info.get("createTime")
+        deployment.completed_at = info.get("completeTime")
+        deployment.error_code = error.get("code") or ""
+        deployment.error_message = error.get("message") or ""
+        deployment.rollback_deployment_id = rollback.get("rollbackDeploymentId") or ""
+        deployment.rollback_of = rollback.get("rollbackTriggeringDeploymentId") or ""
+        deployment.rollback_message = rollback.get("rollbackMessage") or ""
+        deployment.execution_id = (
+            by_deployment.get(deployment_id)
+            or by_deployment.get(deployment.rollback_of)
+            or (stored[deployment.rollback_of].execution_id if deployment.rollback_of in stored else "")
+            or deployment.execution_id
+        )
+        deployment.info = {
+            **deployment.info,
+            **plain(
+                {
+                    "status_messages": info.get("deploymentStatusMessages") or [],
+                    "config": info.get("deploymentConfigName"),
+                    "blue_green": info.get("blueGreenDeploymentConfiguration") or {},
+                    "overview": info.get("deploymentOverview") or {},
+                }
+            ),
+        }
+        if deployment_id in self.seen.previous:
+            deployment.info["previous_task_definition"] = self.seen.previous[deployment_id]
 
     def _waits(self, deployment):
         blue_green = deployment.info.get("blue_green") or {}
@@ -302,6 +313,13 @@ class Observer:
                     "rollback_of": deployment.rollback_of,
                 },
             )
+
+
+def _status_from_target(deployment, target_status):
+    """A running deployment's status as its ECS target shows it, when only the target was read: Ready while it
+    waits for a reroute, InProgress once it goes on. Its end comes as an event, and batch_get_deployments says it."""
+    if deployment.status in Deployment.ACTIVE and target_status in ("Ready", "InProgress"):
+        deployment.status = target_status
 
 
 def _in_termination_wait(deployment, info):

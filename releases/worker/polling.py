@@ -5,6 +5,12 @@ so two beats or workers never refresh the same target in the same interval, and 
 matter. A refresh is due every ACTIVE seconds while an execution, deployment or action is in progress, every IDLE
 seconds otherwise, and backs off exponentially while AWS throttles or fails. Between refreshes an idle target is
 probed with one call (`probe`), which makes it due at once when a new execution appears.
+
+While the events of the target's account and region arrive (`EventSource.healthy`), an event makes the target due
+at once (listener.py) and says what moved (`event_hints`), so a refresh reads only that, plus what moves without
+an event: the ECS target of a running deployment (traffic, lifecycle hooks), every EVENTS_ACTIVE_SECONDS. An idle
+target then needs no probe: one cheap look at its newest execution a minute (less often with more targets than
+IDLE_CALLS_PER_SECOND allows), and everything at least every FULL_REFRESH_EVERY, should an event have been lost.
 """
 
 from datetime import timedelta
@@ -16,12 +22,19 @@ from django.utils import timezone
 
 from dashboard import aws
 from releases import gone
-from releases.models import Deployment, Execution, OperatorAction, ReleaseTarget
-from releases.worker.fetch import Known, fetch
+from releases.models import Deployment, EventSource, Execution, OperatorAction, ReleaseTarget
+from releases.worker.fetch import EXECUTIONS, FULL, PROBE, TARGETS, Known, fetch
 from releases.worker.observe import Observer
 
 LEASE = timedelta(seconds=30)  # a claimed refresh that never finishes is due again after this
 MAX_BACKOFF_SECONDS = 300
+# A running deployment's ECS target, while events tell the rest: soon after a change (hooks come in runs, a
+# second each), less often while it moves unseen, least while it waits for someone (a reroute, the end of the
+# termination wait: acting through the console asks for a refresh at once).
+EVENTS_ACTIVE_SECONDS = {"changed": 0.5, "moving": 1.5, "waiting": 5.0}
+EVENTS_WAITING_SECONDS = 15  # active with no deployment running (a source stage, an approval): events tell
+FULL_REFRESH_EVERY = {True: timedelta(minutes=2), False: timedelta(hours=1)}  # active, idle; while events arrive
+IDLE_CALLS_PER_SECOND = 2  # the idle looks' share of one API's rate in an account (AWS: ~10/s), while events arrive
 
 
 def active_seconds():
@@ -61,7 +74,25 @@ def known(target):
     found.executions_detailed = set(
         target.executions.filter(details_fetched=True).values_list("execution_id", flat=True)
     )
+    found.newest_execution = (
+        target.executions.order_by("-started_at", "-id").values_list("execution_id", "status").first()
+    )
     return found
+
+
+def parts_to_read(target, events_arrive, now):
+    """What a refresh reads: everything, unless events arrive and a full refresh was recent enough."""
+    if not events_arrive or target.full_refresh_at is None or target.poll_error:
+        return FULL
+    if now - target.full_refresh_at >= FULL_REFRESH_EVERY[target.active]:
+        return FULL
+    hints = set(target.event_hints)
+    if EXECUTIONS in hints and not target.active:
+        return FULL  # a release may be starting: read it all at once
+    parts = {TARGETS} | hints
+    if not target.active and not hints:
+        parts.add(PROBE)
+    return parts
 
 
 def refresh(target_id):
@@ -70,8 +101,10 @@ def refresh(target_id):
     if target is None:  # no longer tracked
         return False
     started = timezone.now()
+    source = EventSource.for_target(target)
+    events_arrive = source is not None and source.healthy(started)
     try:
-        seen = fetch(target, known(target))
+        seen = fetch(target, known(target), parts_to_read(target, events_arrive, started))
     except aws.AwsError as error:
         _failed(target_id, error)
         return False
@@ -80,8 +113,9 @@ def refresh(target_id):
         changed = Observer(target, seen, baseline=target.polled_at is None).run()
         active = is_active(target)
         now = timezone.now()
-        due = now + timedelta(seconds=_next_in(active, changed))
-        asked_sooner = started <= target.poll_due_at <= now  # an action asked for a refresh while this one ran
+        wait = _events_next_in(target, active, changed) if events_arrive else _next_in(active, changed)
+        due = now + timedelta(seconds=wait)
+        asked_sooner = started <= target.poll_due_at <= now  # an action or event asked for one while this one ran
         changed = changed or active != target.active or bool(target.poll_error)
         ReleaseTarget.objects.filter(pk=target_id).update(
             pipeline_state=target.pipeline_state,
@@ -90,6 +124,8 @@ def refresh(target_id):
             poll_error="",
             active=active,
             poll_due_at=target.poll_due_at if asked_sooner else due,
+            event_hints=target.event_hints if asked_sooner else [],
+            full_refresh_at=started if seen.parts >= FULL else target.full_refresh_at,
             version=F("version") + (1 if changed else 0),
             **({} if seen.clock_offset is None else {"aws_clock_offset": seen.clock_offset}),
             **gone.CLEARED,  # whatever was gone from AWS is back
@@ -98,9 +134,11 @@ def refresh(target_id):
 
 
 def idle_targets():
-    """Targets a probe may look at: idle, read at least once, and not backing off from AWS errors."""
+    """Targets a probe may look at: idle, read at least once, not backing off from AWS errors, and not told of
+    their changes by events (their refresh looks for themselves)."""
     idle = ReleaseTarget.objects.filter(active=False, poll_failures=0, polled_at__isnull=False)
-    return list(idle.values_list("pk", flat=True))
+    told = EventSource.healthy_connections()
+    return [pk for pk, region, profile in idle.values_list("pk", "region", "profile") if (region, profile) not in told]
 
 
 def probe(target_id):
@@ -135,6 +173,21 @@ def _next_in(active, changed):
     if not active:
         return idle_seconds()
     return active_seconds() / 2 if changed else active_seconds()
+
+
+def _events_next_in(target, active, changed):
+    """Seconds to the next refresh while events arrive: soon while a deployment runs (its traffic and hooks move
+    without events), else when an event comes, with a look now and then that scales with the targets of the
+    account and region, so that their looks together stay within IDLE_CALLS_PER_SECOND."""
+    running = [d for d in target.deployments.filter(status__in=Deployment.ACTIVE) if d.status not in d.NOT_STARTED]
+    if running:
+        if changed:
+            return EVENTS_ACTIVE_SECONDS["changed"]
+        return EVENTS_ACTIVE_SECONDS["waiting" if all(d.needs_action for d in running) else "moving"]
+    if active:
+        return EVENTS_WAITING_SECONDS
+    peers = ReleaseTarget.objects.filter(region=target.region, profile=target.profile).count()
+    return max(idle_seconds(), peers / IDLE_CALLS_PER_SECOND)
 
 
 def is_active(target):

@@ -1,15 +1,18 @@
 """Tracking a pipeline: `track_pipeline` runs in a worker, the `track` command or the setup wizard's verify step."""
 
+import logging
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dashboard import aws, events
 from dashboard.audit import AuditEvent, record
 from releases.models import ReleaseTarget
-from releases.worker import preflight, tracking
+from releases.worker import event_rule, preflight, tracking
 from releases.worker.tracking import TrackingError
 
 __all__ = ["TrackingError", "run_track_request", "track_pipeline"]
+log = logging.getLogger(__name__)
 
 
 def track_pipeline(pipeline_name, *, connection, user=None, request=None):
@@ -38,6 +41,7 @@ def track_pipeline(pipeline_name, *, connection, user=None, request=None):
                 target.bump()
     except IntegrityError:  # tracked by someone else at the same moment
         return ReleaseTarget.objects.get(pipeline_name=pipeline_name)
+    _listen_for_events(connection)
     if created:
         record(
             events.TARGET_TRACKED,
@@ -56,6 +60,15 @@ def track_pipeline(pipeline_name, *, connection, user=None, request=None):
             },
         )
     return target
+
+
+def _listen_for_events(connection):
+    """The region's events queue, when there is one, is listened to from now on; without it (or without the
+    permission to find it) polling alone keeps the target current."""
+    try:
+        event_rule.register(connection)
+    except aws.AwsError as error:
+        log.info("no events queue registered for %s: %s", connection.region, error)
 
 
 def target_fields(found):

@@ -1,20 +1,23 @@
 """Step 6: the pipeline's service role and artifact bucket, the pipeline (Source: the files and the ECR image;
-Deploy: CodeDeployToECS), and the EventBridge rule that starts it when an image is pushed."""
+Deploy: CodeDeployToECS), the EventBridge rule that starts it when an image is pushed, and the rule and queue that
+tell the release console of releases as they happen (event_queue.py)."""
 
 import json
 
 from provisioning.models import Setup
 from provisioning.source_files import APPSPEC_FILE, TASKDEF_FILE
-from provisioning.worker import iam_roles
+from provisioning.worker import event_queue, iam_roles
 from provisioning.worker.source_store import bucket
 from provisioning.worker.step_context import Action, Change
+from releases.worker import event_rule
 
 KEY, TITLE = "pipeline", "Pipeline"
 HELP = (  # shown on the step's page
     "Creates the pipeline (Source: the two files and the ECR image; Deploy: Amazon ECS blue/green), its "
-    "service role and artifact bucket, and the EventBridge rule that starts it when an image is pushed."
+    "service role and artifact bucket, the EventBridge rule that starts it when an image is pushed, and the rule "
+    "and SQS queue that tell the release console of each release as it happens."
 )
-OUTPUTS = ("pipeline_role_arn", "pipeline_arn", "events_role_arn")
+OUTPUTS = ("pipeline_role_arn", "pipeline_arn", "events_role_arn", "events_queue_url", "events_queue_arn")
 SOURCE_ARTIFACT, IMAGE_ARTIFACT, IMAGE_PLACEHOLDER_NAME = "SourceArtifact", "MyImage", "IMAGE1_NAME"
 
 
@@ -26,6 +29,8 @@ def plan(setup):
         Action("pipeline", f"Pipeline {c['pipeline']}"),
         Action("events_role", f"Role {c['events_role']} that lets EventBridge start the pipeline"),
         Action("image_rule", f"Rule {c['image_rule']}: an image pushed to {c['ecr_repository']}:{c['image_tag']}"),
+        Action("events_queue", f"Queue {event_rule.NAME} that tells the release console of releases as they happen"),
+        Action("events_rule", f"Rule {event_rule.NAME}: pipeline, deployment and image events to that queue"),
     ]
 
 
@@ -35,6 +40,8 @@ def run(ctx):
     ctx.do("pipeline", lambda: pipeline(ctx))
     ctx.do("events_role", lambda: events_role(ctx))
     ctx.do("image_rule", lambda: image_rule(ctx))
+    ctx.do("events_queue", lambda: event_queue.queue(ctx))
+    ctx.do("events_rule", lambda: event_queue.rule(ctx))
 
 
 def role(ctx):
