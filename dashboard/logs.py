@@ -13,6 +13,8 @@ ROUTINE_TASKS = frozenset(
         "releases.tasks.refresh",
         "dashboard.tasks.record_heartbeat",
         "dashboard.tasks.sweep_jobs",
+        "notifications.tasks.deliver_due",
+        "notifications.tasks.notify_of_deadlines",
         *(entry["task"] for entry in settings.OPTIONAL_BEAT_SCHEDULE.values()),
     }
 )
