@@ -44,15 +44,7 @@ def request_action(request, pk: int, kind: str, body: schemas.ActionRequest):
     if not form.is_valid():
         raise BadInput(form.errors)
     try:
-        done = action_requests.request_action(
-            target,
-            kind,
-            user=request.user,
-            reason=form.cleaned_data["reason"],
-            expected=form.expected(),
-            extra=form.extra(),
-            request=request,
-        )
+        done = action_requests.request_from_form(target, kind, form, request)
     except action_requests.ActionRefused as refused:
         raise Conflict(str(refused)) from None
     request.api_audited = True  # its `requested` event is the audit of this call, with the token's name

@@ -33,6 +33,19 @@ class AlreadyRequested(ActionRefused):
         self.action = action
 
 
+def request_from_form(target, kind, form, request):
+    """`request_action` with what a valid ActionForm holds, by the request's user (the console's and the API's)."""
+    return request_action(
+        target,
+        kind,
+        user=request.user,
+        reason=form.cleaned_data["reason"],
+        expected=form.expected(),
+        extra=form.extra(),
+        request=request,
+    )
+
+
 def request_action(target, kind, *, user, reason, expected=None, extra=None, request=None):
     """Create the action row and its `requested` event; the worker sends it once this commits.
 

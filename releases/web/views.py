@@ -110,15 +110,7 @@ def action(request, pk, kind):
     form = ActionForm(request.POST, kind=kind)
     if form.is_valid():
         try:
-            done = action_requests.request_action(
-                target,
-                kind,
-                user=request.user,
-                reason=form.cleaned_data["reason"],
-                expected=form.expected(),
-                extra=form.extra(),
-                request=request,
-            )
+            done = action_requests.request_from_form(target, kind, form, request)
         except action_requests.ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
