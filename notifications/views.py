@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dashboard import events
 from dashboard.audit import AuditEvent, record
 from dashboard.env import env_str
+from dashboard.jobs import job_fragment
 from dashboard.roles import ADMIN, role_required
 
 from . import kinds, triggers
@@ -68,10 +69,7 @@ def test(request, pk):
 @role_required(ADMIN)
 def delivery_status(request, pk):
     delivery = get_object_or_404(Delivery, pk=pk)
-    response = render(request, "notifications/index.html#delivery", {"delivery": delivery, "poll": True})
-    if delivery.is_finished:
-        response.status_code = 286  # htmx stops polling
-    return response
+    return job_fragment(request, "notifications/index.html#delivery", {"delivery": delivery, "poll": True}, delivery)
 
 
 def _audit(request, action, channel, params):

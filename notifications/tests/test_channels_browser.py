@@ -71,6 +71,12 @@ def test_an_admin_adds_a_signed_webhook_and_its_test_arrives_signed(
     assert AuditEvent.objects.filter(action=events.NOTIFY_CHANNEL_ADDED, target_id="release-room").exists()
     assert receiver.url not in page.content()  # the URL is a secret: only its variable's name is shown
 
+    page.get_by_role("button", name="Remove").click()
+    expect(page.locator(".messages")).to_contain_text("Channel release-room removed")
+    expect(page.locator(".channel")).to_have_count(0)
+    assert not Channel.objects.exists()
+    assert AuditEvent.objects.filter(action=events.NOTIFY_CHANNEL_REMOVED, target_id="release-room").exists()
+
 
 @pytest.mark.parametrize("status, delay, error", [(500, 0, "the receiver answered HTTP 500"), (200, 3, "no answer")])
 def test_a_failing_receiver_is_tried_again_with_back_off_then_shown_failed(
