@@ -51,7 +51,12 @@ class ApiToken(models.Model):
     @classmethod
     def find(cls, secret):
         """The usable token with this secret (not revoked, not expired, its owner active), or None."""
-        token = cls.objects.select_related("owner").filter(key_hash=digest(secret)).first()
+        token = (
+            cls.objects.select_related("owner")
+            .prefetch_related("owner__groups")
+            .filter(key_hash=digest(secret))
+            .first()
+        )
         if token is None or not token.is_usable or not token.owner.is_active:
             return None
         return token

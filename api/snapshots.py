@@ -67,8 +67,12 @@ def _target(target, summary):
     }
 
 
-def summaries():
-    return {"version": display.summary_etag(), "targets": [_target(s["target"], s) for s in display.summaries()]}
+def summaries_version():
+    return display.summary_etag()
+
+
+def summaries(version):
+    return {"version": version, "targets": [_target(s["target"], s) for s in display.summaries()]}
 
 
 def _lifecycle(rows):

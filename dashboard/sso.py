@@ -88,7 +88,8 @@ class GroupRoleBackend(OIDCAuthenticationBackend):
             return super().authenticate(request, **kwargs)
         except (requests.RequestException, ValueError, KeyError, ImproperlyConfigured) as error:
             self.request = request
-            return self._refuse(f"the identity provider did not answer as expected ({error})")
+            log.warning("single sign-on: the provider's answer failed: %s", error)
+            return self._refuse(f"the identity provider did not answer as expected ({type(error).__name__})")
 
     def username(self, claims):
         return str(claims.get(settings.OIDC_USERNAME_CLAIM) or "")[:150]
@@ -140,7 +141,10 @@ class StartView(oidc_views.OIDCAuthenticationRequestView):
         try:
             self.OIDC_OP_AUTH_ENDPOINT = setting("OIDC_OP_AUTHORIZATION_ENDPOINT")
         except (requests.RequestException, ValueError, KeyError, ImproperlyConfigured) as error:
-            messages.error(request, f"The identity provider at {settings.OIDC_ISSUER} did not answer: {error}")
+            log.warning("single sign-on: discovery at %s failed: %s", settings.OIDC_ISSUER, error)
+            messages.error(
+                request, f"The identity provider at {settings.OIDC_ISSUER} did not answer ({type(error).__name__})."
+            )
             return redirect("login")
         self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
         return super().get(request)

@@ -1,6 +1,7 @@
 """Each delivery is claimed by one worker, sent with a short timeout, and on failure tried again later with
 back-off (never by sleeping in a worker), until NOTIFY_MAX_ATTEMPTS; then it is failed, with the last error."""
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.utils import timezone
 from .models import Delivery
 from .sending import SendFailed, send
 
+log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)  # a claimed delivery whose worker went silent is due again after this
 
 
@@ -38,6 +40,10 @@ def attempt(pk):
         send(delivery)
     except SendFailed as failure:
         _failed(delivery, str(failure))
+        return False
+    except Exception as error:  # a bug or a broken setting: counted as a failed try, never retried without end
+        log.exception("notification %s could not be sent", pk)
+        _failed(delivery, f"could not send it ({type(error).__name__}); the worker's log has the details")
         return False
     Delivery.objects.filter(pk=pk).update(status=Delivery.SENT, sent_at=timezone.now(), last_error="")
     return True

@@ -2,10 +2,12 @@ import re
 
 from django import forms
 
+from dashboard.validators import no_control_characters
+
 from . import kinds
 from .models import Channel
 
-VARIABLE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+VARIABLE = re.compile(r"^NOTIFY_[A-Z0-9_]+$")  # never another of the process's variables (SECRET_KEY, say)
 
 
 class ChannelForm(forms.ModelForm):
@@ -15,6 +17,10 @@ class ChannelForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every kind.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].validators.append(no_control_characters)
 
     class Meta:
         model = Channel
@@ -36,7 +42,7 @@ class ChannelForm(forms.ModelForm):
         for field in ("url_variable", "secret_variable"):
             value = data.get(field, "")
             if value and not VARIABLE.match(value):
-                self.add_error(field, "An environment variable's name: capitals, digits and underscores.")
+                self.add_error(field, "A variable named NOTIFY_…: capitals, digits and underscores.")
         if kind in (Channel.SLACK, Channel.WEBHOOK) and not data.get("url_variable"):
             self.add_error("url_variable", "Name the variable that holds the webhook's URL.")
         if kind == Channel.WEBHOOK and not data.get("secret_variable"):

@@ -31,7 +31,7 @@ def notify_of_event(sender, instance, created, **kwargs):
 
 def notify(kind, key, title, *, scope="", release="", channels=None):
     """One delivery per channel that wants `kind` and has none for `key` yet; each is sent once this commits."""
-    made = []
+    made, link = [], link_to(scope, release)
     for channel in channels if channels is not None else Channel.objects.all():
         if not channel.wants(kind):
             continue
@@ -43,7 +43,7 @@ def notify(kind, key, title, *, scope="", release="", channels=None):
                     kind=kind,
                     scope=scope,
                     title=title[:300],
-                    link=link_to(scope, release),
+                    link=link,
                     next_attempt_at=timezone.now(),
                 )
         except IntegrityError:

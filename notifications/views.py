@@ -3,6 +3,8 @@
 import uuid
 
 from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,10 +26,10 @@ def index(request):
 
 
 def _context(form):
-    channels = list(Channel.objects.all())
+    recent = Prefetch("deliveries", Delivery.objects.all()[:10], to_attr="recent")
+    channels = list(Channel.objects.prefetch_related(recent))
     for channel in channels:
-        channel.recent = channel.deliveries.all()[:10]
-        channel.unset = [name for name in (channel.url_variable, channel.secret_variable) if name and not env_str(name)]
+        channel.unset = [name for name in (channel.url_variable, channel.secret_variable) if name and not _is_set(name)]
     return {"channels": channels, "form": form}
 
 
@@ -70,6 +72,13 @@ def test(request, pk):
 def delivery_status(request, pk):
     delivery = get_object_or_404(Delivery, pk=pk)
     return job_fragment(request, "notifications/index.html#delivery", {"delivery": delivery, "poll": True}, delivery)
+
+
+def _is_set(name):
+    try:
+        return bool(env_str(name))
+    except ImproperlyConfigured:  # NAME and NAME_FILE both set, or a file that cannot be read
+        return False
 
 
 def _audit(request, action, channel, params):

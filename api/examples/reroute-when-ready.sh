@@ -7,7 +7,8 @@ set -eu
 : "${DASHBOARD_URL:?}" "${DASHBOARD_TOKEN:?an operate token, from API tokens in your menu}" "${TARGET:?a target id}"
 REASON=${REASON:-"rerouted from a script"}
 POLL_SECONDS=${POLL_SECONDS:-5}
-api() { curl --silent --show-error --fail -H "Authorization: Bearer $DASHBOARD_TOKEN" "$@"; }
+# The header goes to curl on its standard input (printf is the shell's own), so the token is never in `ps`.
+api() { printf 'Authorization: Bearer %s\n' "$DASHBOARD_TOKEN" | curl --silent --show-error --fail -H @- "$@"; }
 
 echo "Waiting for target $TARGET's deployment to be Ready…"
 while :; do

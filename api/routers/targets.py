@@ -18,16 +18,21 @@ router = Router(tags=["targets"])
 STATE_CACHE_SECONDS = 60
 
 
-def etag(version):
-    return f'"{version}"'
+def etag(version, release=""):
+    """The version, and the release shown when one was asked for: a state of one release is not another's."""
+    return f'"{version}-{_digest(release)}"' if release else f'"{version}"'
 
 
-def not_modified(request, version):
-    """304 when the client's If-None-Match names the version it holds."""
-    held = [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]
-    if etag(version) in held:
+def _digest(text):
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def not_modified(request, tag):
+    """304 when the client's If-None-Match names the ETag it holds."""
+    held = [each.strip().removeprefix("W/") for each in request.headers.get("If-None-Match", "").split(",")]
+    if tag in held:
         response = HttpResponseNotModified()
-        response["ETag"] = etag(version)
+        response["ETag"] = tag
         return response
     return None
 
@@ -36,11 +41,11 @@ def not_modified(request, version):
 def list_targets(request, response: HttpResponse):
     """Every tracked target with its state; `version` (also the ETag) changes whenever any of them does."""
     require(request, VIEWER)
-    listed = snapshots.summaries()
-    if unchanged := not_modified(request, listed["version"]):
+    version = snapshots.summaries_version()  # before the list: an unchanged answer costs one look
+    if unchanged := not_modified(request, etag(version)):
         return unchanged
-    response["ETag"] = etag(listed["version"])
-    return listed
+    response["ETag"] = etag(version)
+    return snapshots.summaries(version)
 
 
 class StateQuery(Schema):
@@ -58,9 +63,10 @@ def target_state(request, response: HttpResponse, pk: int, query: Query[StateQue
     `{"version": N, "changed": false}` to `?version=N`."""
     require(request, VIEWER)
     target = get_object_or_404(ReleaseTarget, pk=pk)
-    if unchanged := not_modified(request, target.version):
+    tag = etag(target.version, query.release)
+    if unchanged := not_modified(request, tag):
         return unchanged
-    response["ETag"] = etag(target.version)
+    response["ETag"] = tag
     if query.version == target.version:
         return {"version": target.version, "changed": False}
     return state_at_version(target, query.release)
@@ -69,8 +75,8 @@ def target_state(request, response: HttpResponse, pk: int, query: Query[StateQue
 def state_at_version(target, release):
     """The snapshot, made once per version (and release shown): what the page shows changes only with a bump of the
     version, which is why its fragment may answer 204 when the version has not moved."""
-    release_key = hashlib.sha1(release.encode(), usedforsecurity=False).hexdigest()[:12]
-    key = f"api-state:{target.pk}:{target.version}:{release_key}"
+    # The row's creation time as well as its pk: a restored database can give another target the same pk and version.
+    key = f"api-state:{target.pk}:{target.created_at.timestamp():.6f}:{target.version}:{_digest(release)}"
     state = cache.get(key)
     if state is None:
         state = snapshots.state(target, release or None)

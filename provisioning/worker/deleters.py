@@ -3,6 +3,7 @@ raises Waiting while AWS still holds on to something that is going away."""
 
 from dashboard import aws
 from provisioning.worker.step_context import Waiting
+from releases.models import EventSource
 from releases.worker.event_rule import MISSING_QUEUE
 
 GONE = {
@@ -97,6 +98,7 @@ def task_definitions(ctx, resource):
 def queue(ctx, resource):
     url = ctx.call("sqs", "get_queue_url", QueueName=resource.name)["QueueUrl"]
     ctx.call("sqs", "delete_queue", QueueUrl=url)
+    EventSource.objects.filter(queue_url=url).delete()  # else the listener would look for it without end
 
 
 DELETERS = {
