@@ -58,7 +58,7 @@ class JsonApi:
                 raise AwsErrorResponse("SerializationException", f"Could not parse the request body: {exc}") from exc
             if not isinstance(params, dict):
                 raise AwsErrorResponse("SerializationException", "The request body must be an object")
-            result = self.call(req.operation, params, req.region)
+            result = self.call(req.operation, params, req.region, req.account)
             body, headers = wire.encode_body(req.protocol, result or {})
             return wire.respond(start_response, 200, body, headers)
         except AwsErrorResponse as err:
@@ -67,7 +67,7 @@ class JsonApi:
             log.exception("emulated %s.%s failed", self.botocore_name, req.operation)
             return wire.error_response(start_response, req, "InternalFailure", f"sandbox error: {exc}", 500)
 
-    def call(self, operation: str, params: dict, region: str) -> dict:
+    def call(self, operation: str, params: dict, region: str, account: str) -> dict:
         method = getattr(self, snake(operation), None) if operation in self.model.operation_names else None
         if method is None:
             raise AwsErrorResponse(
@@ -78,7 +78,7 @@ class JsonApi:
         params = self._check(op_model, op_model.input_shape, params, "")
         with self.world.lock:
             try:
-                return method(self.world.region(region), params)
+                return method(self.world.region(account, region), params)
             except KeyError as exc:
                 # A member the model leaves optional but the operation needs (AWS: <Member>RequiredException).
                 member = exc.args[0] if exc.args else None

@@ -1,7 +1,8 @@
 """boto3 clients the emulation uses to act on the moto part over HTTP, through public AWS APIs.
 
 These calls carry the `sandbox-internal` user-agent mark, so they are neither counted in
-`/_sandbox/calls` nor subject to faults, and do not trigger pipelines.
+`/_sandbox/calls` nor subject to faults, and do not trigger pipelines. Each client acts in one
+account: it sends moto's `x-moto-account-id` header, which the sandbox reads too (wire.account_of).
 """
 
 import threading
@@ -10,15 +11,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from sandbox.wire import INTERNAL_AGENT_MARK
+from sandbox.wire import ACCOUNT_HEADER, DEFAULT_ACCOUNT, INTERNAL_AGENT_MARK
 
-ACCOUNT_ID = "123456789012"
-
-__all__ = ["ACCOUNT_ID", "Clients", "ClientError"]
+__all__ = ["DEFAULT_ACCOUNT", "Clients", "ClientError"]
 
 
 class Clients:
-    """Per-region boto3 clients against the sandbox's own endpoint, created once and shared."""
+    """Per-account, per-region boto3 clients against the sandbox's own endpoint, created once and shared."""
 
     def __init__(self, endpoint_url: str):
         self.endpoint_url = endpoint_url
@@ -26,7 +25,7 @@ class Clients:
         self._session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
         )
-        self._clients: dict[tuple[str, str], object] = {}
+        self._clients: dict[tuple[str, str, str], object] = {}
         self._config = Config(
             user_agent_extra=INTERNAL_AGENT_MARK,
             retries={"max_attempts": 2, "mode": "standard"},
@@ -34,50 +33,63 @@ class Clients:
             read_timeout=60,
         )
 
-    def get(self, service: str, region: str):
-        key = (service, region)
+    def get(self, service: str, region: str, account: str = DEFAULT_ACCOUNT):
+        key = (service, region, account)
         with self._lock:
             if key not in self._clients:
-                self._clients[key] = self._session.client(
+                client = self._session.client(
                     service, region_name=region, endpoint_url=self.endpoint_url, config=self._config
                 )
+                client.meta.events.register("before-sign", _in_account(account))
+                self._clients[key] = client
             return self._clients[key]
 
 
-class RegionAws:
-    """The clients of one region, with the few ECS/ELBv2 helpers the emulation needs."""
+def _in_account(account: str):
+    def add_header(request, **kwargs):
+        request.headers[ACCOUNT_HEADER] = account
 
-    def __init__(self, clients: Clients, region: str):
+    return add_header
+
+
+class RegionAws:
+    """The clients of one account's region, with the few ECS/ELBv2 helpers the emulation needs."""
+
+    def __init__(self, clients: Clients, region: str, account: str = DEFAULT_ACCOUNT):
         self.region = region
+        self.account = account
         self._clients = clients
+
+    def client(self, service: str):
+        return self._clients.get(service, self.region, self.account)
 
     @property
     def ecs(self):
-        return self._clients.get("ecs", self.region)
+        return self.client("ecs")
 
     @property
     def elbv2(self):
-        return self._clients.get("elbv2", self.region)
+        return self.client("elbv2")
 
     @property
     def ecr(self):
-        return self._clients.get("ecr", self.region)
+        return self.client("ecr")
 
     @property
     def s3(self):
-        return self._clients.get("s3", self.region)
+        return self.client("s3")
 
     @property
     def iam(self):
-        return self._clients.get("iam", self.region)
+        return self.client("iam")
 
     @property
     def events(self):
-        return self._clients.get("events", self.region)
+        return self.client("events")
 
     @property
     def sqs(self):
-        return self._clients.get("sqs", self.region)
+        return self.client("sqs")
 
     # ---- ELBv2 -----------------------------------------------------------------------------------
 

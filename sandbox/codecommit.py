@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sandbox.api import AwsErrorResponse, JsonApi
-from sandbox.aws import ACCOUNT_ID
+from sandbox.wire import DEFAULT_ACCOUNT
 
 NAME_RE = re.compile(r"^[\w.-]{1,100}$")
 FILE_MODES = ("EXECUTABLE", "NORMAL", "SYMLINK")
@@ -56,14 +56,15 @@ class Repository:
     commits: dict[str, Commit] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    account: str = DEFAULT_ACCOUNT  # a repository saved before accounts existed is the default account's
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:codecommit:{self.region}:{ACCOUNT_ID}:{self.name}"
+        return f"arn:aws:codecommit:{self.region}:{self.account}:{self.name}"
 
     def metadata(self) -> dict:
         return {
-            "accountId": ACCOUNT_ID,
+            "accountId": self.account,
             "repositoryId": self.id,
             "repositoryName": self.name,
             "repositoryDescription": self.description or None,
@@ -133,7 +134,13 @@ class CodeCommit(JsonApi):
             raise AwsErrorResponse("InvalidRepositoryNameException", f"{name} is not a valid repository name")
         if name in rs.codecommit.repositories:
             raise AwsErrorResponse("RepositoryNameExistsException", f"Repository named {name} already exists")
-        repo = Repository(name=name, region=rs.name, created=rs.now(), description=p.get("repositoryDescription", ""))
+        repo = Repository(
+            name=name,
+            region=rs.name,
+            created=rs.now(),
+            description=p.get("repositoryDescription", ""),
+            account=rs.account,
+        )
         repo.tags = dict(p.get("tags", {}))
         rs.codecommit.repositories[name] = repo
         return {"repositoryMetadata": repo.metadata()}
@@ -184,7 +191,7 @@ class CodeCommit(JsonApi):
             raise AwsErrorResponse("BranchNameExistsException", f"Branch {p['branchName']} already exists")
         commit = repo.resolve(p["commitId"])
         repo.branches[p["branchName"]] = commit.id
-        rs.world.on_reference_changed(rs.name, repo, p["branchName"], commit.id, None)
+        rs.world.on_reference_changed(rs, repo, p["branchName"], commit.id, None)
         return {}
 
     def update_default_branch(self, rs, p):
@@ -242,7 +249,7 @@ class CodeCommit(JsonApi):
         repo.branches[branch] = commit.id
         repo.default_branch = repo.default_branch or branch
         repo.modified = now
-        rs.world.on_reference_changed(rs.name, repo, branch, commit.id, old)
+        rs.world.on_reference_changed(rs, repo, branch, commit.id, old)
         return commit
 
     def put_file(self, rs, p):

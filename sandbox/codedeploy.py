@@ -8,7 +8,7 @@ import re
 import uuid
 
 from sandbox.api import AwsErrorResponse, JsonApi
-from sandbox.aws import ACCOUNT_ID, ClientError
+from sandbox.aws import ClientError
 from sandbox.deployments import Deployment, parse_appspec, revision_sha256
 from sandbox.propagation import check_codedeploy_role
 
@@ -73,7 +73,7 @@ class CodeDeployState:
             if deployment.status == "Succeeded":
                 group["lastSuccessfulDeployment"] = summary
                 group["targetRevision"] = deployment.revision
-        deployment.rs.world.deployment_finished(deployment.rs.name, deployment.id)
+        deployment.rs.world.deployment_finished(deployment.rs, deployment.id)
 
     def start_rollback(self, failed: Deployment) -> Deployment:
         rollback = Deployment(
@@ -183,11 +183,11 @@ class CodeDeploy(JsonApi):
 
     @staticmethod
     def _app_arn(rs, name):
-        return f"arn:aws:codedeploy:{rs.name}:{ACCOUNT_ID}:application:{name}"
+        return f"arn:aws:codedeploy:{rs.name}:{rs.account}:application:{name}"
 
     @staticmethod
     def _group_arn(rs, app, name):
-        return f"arn:aws:codedeploy:{rs.name}:{ACCOUNT_ID}:deploymentgroup:{app}/{name}"
+        return f"arn:aws:codedeploy:{rs.name}:{rs.account}:deploymentgroup:{app}/{name}"
 
     def get_application(self, rs, p):
         return {"application": dict(self._app(rs, p["applicationName"]))}
@@ -305,10 +305,12 @@ class CodeDeploy(JsonApi):
         check_codedeploy_role(rs.world, role)
         try:
             found = rs.aws.iam.get_role(RoleName=role.rsplit("/", 1)[-1])["Role"]
-        except ClientError as exc:
+        except ClientError:
+            found = {}
+        if found.get("Arn") != role:
             raise AwsErrorResponse(
                 "InvalidRoleException", f"CodeDeploy cannot assume the role {role}: it does not exist."
-            ) from exc
+            )
         trust = found.get("AssumeRolePolicyDocument") or {}
         if not isinstance(trust, str):
             trust = json.dumps(trust)

@@ -5,7 +5,6 @@ import copy
 import re
 
 from sandbox.api import AwsErrorResponse, JsonApi
-from sandbox.aws import ACCOUNT_ID
 from sandbox.pipeline_runs import Execution
 from sandbox.propagation import check_codepipeline_roles
 
@@ -82,7 +81,7 @@ class CodePipelineState:
 
 
 def _arn(rs, name: str) -> str:
-    return f"arn:aws:codepipeline:{rs.name}:{ACCOUNT_ID}:{name}"
+    return f"arn:aws:codepipeline:{rs.name}:{rs.account}:{name}"
 
 
 def start_execution(rs, name: str, trigger: dict, variables=None, source_revisions=None) -> Execution:
@@ -188,7 +187,7 @@ class CodePipeline(JsonApi):
         pipeline = rs.codepipeline.pipelines.get(name)
         if pipeline is None:
             raise AwsErrorResponse(
-                "PipelineNotFoundException", f"Account '{ACCOUNT_ID}' does not have a pipeline with name '{name}'"
+                "PipelineNotFoundException", f"Account '{rs.account}' does not have a pipeline with name '{name}'"
             )
         return pipeline
 
@@ -221,12 +220,12 @@ class CodePipeline(JsonApi):
             "tags": {t["key"]: t["value"] for t in tags},
         }
         # AWS starts a pipeline when it is created.
-        start_execution(rs, name, {"triggerType": "CreatePipeline", "triggerDetail": self._caller()})
+        start_execution(rs, name, {"triggerType": "CreatePipeline", "triggerDetail": self._caller(rs)})
         return {"pipeline": copy.deepcopy(decl), "tags": tags or None}
 
     @staticmethod
-    def _caller() -> str:
-        return f"arn:aws:sts::{ACCOUNT_ID}:user/testing"
+    def _caller(rs) -> str:
+        return f"arn:aws:sts::{rs.account}:user/testing"
 
     def get_pipeline(self, rs, p):
         pipeline = self._pipeline(rs, p["name"])
@@ -304,7 +303,7 @@ class CodePipeline(JsonApi):
         execution = start_execution(
             rs,
             p["name"],
-            {"triggerType": "StartPipelineExecution", "triggerDetail": self._caller()},
+            {"triggerType": "StartPipelineExecution", "triggerDetail": self._caller(rs)},
             p.get("variables"),
             p.get("sourceRevisions"),
         )
@@ -442,7 +441,7 @@ class CodePipeline(JsonApi):
     # ---- tags ------------------------------------------------------------------------------
 
     def _tags(self, rs, arn: str) -> dict:
-        prefix = f"arn:aws:codepipeline:{rs.name}:{ACCOUNT_ID}:"
+        prefix = f"arn:aws:codepipeline:{rs.name}:{rs.account}:"
         if not arn.startswith("arn:aws:codepipeline:"):
             raise AwsErrorResponse("InvalidArnException", f"The ARN {arn} is not valid")
         pipeline = rs.codepipeline.pipelines.get(arn[len(prefix) :]) if arn.startswith(prefix) else None

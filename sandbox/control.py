@@ -1,4 +1,4 @@
-"""The control endpoint under /_sandbox/: health, reset, clock, faults, settings, call counts."""
+"""The control endpoint under /_sandbox/: health, reset, clock, faults, settings, call counts, accounts."""
 
 import json
 from collections import Counter
@@ -22,15 +22,24 @@ class CallCounter:
         self._lock = __import__("threading").Lock()
         self._counts: Counter = Counter()
 
-    def add(self, service: str, operation: str) -> None:
+    def add(self, account: str, service: str, operation: str) -> None:
         with self._lock:
-            self._counts[(service, operation)] += 1
+            self._counts[(account, service, operation)] += 1
 
     def snapshot(self) -> dict[str, dict[str, int]]:
+        """{service: {operation: count}}, all accounts together."""
+        out: dict[str, Counter] = {}
+        for calls in self.by_account().values():
+            for service, operations in calls.items():
+                out.setdefault(service, Counter()).update(operations)
+        return {service: dict(sorted(ops.items())) for service, ops in sorted(out.items())}
+
+    def by_account(self) -> dict[str, dict[str, dict[str, int]]]:
+        """{account: {service: {operation: count}}}."""
         with self._lock:
-            out: dict[str, dict[str, int]] = {}
-            for (service, operation), n in sorted(self._counts.items()):
-                out.setdefault(service, {})[operation] = n
+            out: dict[str, dict[str, dict[str, int]]] = {}
+            for (account, service, operation), n in sorted(self._counts.items()):
+                out.setdefault(account, {}).setdefault(service, {})[operation] = n
             return out
 
     def clear(self) -> None:
@@ -60,6 +69,7 @@ class Control:
             ("GET", "/_sandbox/calls"): self.calls,
             ("GET", "/_sandbox/settings"): self.get_settings,
             ("POST", "/_sandbox/settings"): self.set_settings,
+            ("POST", "/_sandbox/accounts"): self.account,
         }
         handler = routes.get((method, path))
         if handler is None:
@@ -139,4 +149,15 @@ class Control:
         return 200, {"settings": self.sandbox.world.settings.update(body)}
 
     def calls(self, body, environ):
-        return 200, {"calls": self.sandbox.calls.snapshot()}
+        from urllib.parse import parse_qs
+
+        by = (parse_qs(environ.get("QUERY_STRING", "")).get("by") or [""])[0]
+        if by not in ("", "account"):
+            raise ValueError("by must be 'account' (or absent)")
+        counter = self.sandbox.calls
+        return 200, {"calls": counter.by_account() if by else counter.snapshot()}
+
+    def account(self, body, environ):
+        from sandbox.accounts import credentials
+
+        return 200, credentials(self.sandbox.world, body.get("account_id"))

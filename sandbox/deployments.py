@@ -656,8 +656,6 @@ class Deployment:
         return f"{self.ecs_service.get('clusterName')}:{self.ecs_service.get('serviceName')}"
 
     def target(self) -> dict:
-        from sandbox.aws import ACCOUNT_ID
-
         cluster, service = self.ecs_service.get("clusterName"), self.ecs_service.get("serviceName")
         task_sets = []
         for label, task_set, weight in (
@@ -687,7 +685,7 @@ class Deployment:
             "ecsTarget": {
                 "deploymentId": self.id,
                 "targetId": self.target_id,
-                "targetArn": f"arn:aws:ecs:{self.rs.name}:{ACCOUNT_ID}:service/{cluster}/{service}",
+                "targetArn": f"arn:aws:ecs:{self.rs.name}:{self.rs.account}:service/{cluster}/{service}",
                 "lastUpdatedAt": self.target_updated,
                 "lifecycleEvents": [dict(e) for e in self.events.values()],
                 "status": self.target_status,

@@ -19,8 +19,6 @@ import uuid
 from urllib.parse import parse_qs, unquote
 from xml.sax.saxutils import escape
 
-from botocore.config import Config
-
 from sandbox import wire
 
 MOTO_DEFAULT_USER = re.compile(r"^arn:[\w-]+:(?:sts|iam)::\d{12}:user/moto$")
@@ -33,7 +31,7 @@ class NoSuchEntity(Exception):
     pass
 
 
-def handle(clients, req, environ, start_response):
+def handle(clients, req, start_response):
     form = parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True)
     value = lambda name, default="": form.get(name, [default])[0]  # noqa: E731
     source = value("PolicySourceArn")
@@ -42,8 +40,8 @@ def handle(clients, req, environ, start_response):
     context = _context(form)
     if not source or not actions:
         return wire.error_response(start_response, req, "InvalidInput", "PolicySourceArn and ActionNames are required.")
-    iam = clients.get("iam", "us-east-1")
-    caller = caller_arn(clients, environ)
+    iam = clients.get("iam", "us-east-1", req.account)
+    caller = caller_arn(req)
     try:
         allowed = decide(principal_statements(iam, caller), "iam:SimulatePrincipalPolicy", source, {})
     except NoSuchEntity:
@@ -53,8 +51,9 @@ def handle(clients, req, environ, start_response):
             " with an explicit deny" if allowed == "explicitDeny" else " because no identity-based policy allows it"
         )
         return wire.error_response(start_response, req, "AccessDenied", message, 403)
+    owner = re.match(r"arn:[\w-]+:iam::(\d{12}):", source)
     try:
-        statements = principal_statements(iam, source)
+        statements = principal_statements(clients.get("iam", "us-east-1", owner[1]) if owner else iam, source)
     except NoSuchEntity as missing:
         return wire.error_response(start_response, req, "NoSuchEntity", str(missing), 404)
     results = [(a, r, decide(statements, a, r, context)) for a in actions for r in resources]
@@ -94,27 +93,13 @@ def _context(form):
     return context
 
 
-def caller_arn(clients, environ):
-    """Who signed the request: STS's answer for its access key (moto does not check the signature)."""
-    import boto3
+def caller_arn(req):
+    """Who signed the request (moto does not check the signature): STS's answer for its access key, an assumed
+    role as the role itself."""
+    from sandbox import sts
 
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    key = auth.split("Credential=", 1)[1].split("/", 1)[0] if "Credential=" in auth else "testing"
-    if key not in _sts_by_key:
-        _sts_by_key[key] = boto3.client(
-            "sts",
-            region_name="us-east-1",
-            endpoint_url=clients.endpoint_url,
-            aws_access_key_id=key,
-            aws_secret_access_key="unchecked",  # noqa: S106 - moto does not verify signatures
-            config=Config(user_agent_extra=wire.INTERNAL_AGENT_MARK),
-        )
-    arn = _sts_by_key[key].get_caller_identity()["Arn"]
-    assumed = re.fullmatch(r"arn:([\w-]+):sts::(\d{12}):assumed-role/([^/]+)/.+", arn)
-    return f"arn:{assumed[1]}:iam::{assumed[2]}:role/{assumed[3]}" if assumed else arn
-
-
-_sts_by_key = {}  # one client per access key (clients hold no state)
+    found = sts.session(req.account, req.region, req.access_key)
+    return found.role_arn if found else sts.caller(req)[0]
 
 
 # ---- the principal's policies ------------------------------------------------------------------------------

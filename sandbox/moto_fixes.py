@@ -209,14 +209,13 @@ def _fix_ecr_retag_keeps_old_image() -> None:
     ecr.ECRBackend.put_image = put_image
 
 
-def set_image_pushed_at(repository_name, digest, when) -> None:
+def set_image_pushed_at(account, repository_name, digest, when) -> None:
     # moto stamps imagePushedAt with the wall clock; the emulated services follow the sandbox clock,
     # which may run faster or be moved by hand. Stamp the push with sandbox time so that the push
     # and the pipeline execution it starts read in the right order.
-    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ecr.models import ecr_backends
 
-    for backend in ecr_backends[DEFAULT_ACCOUNT_ID].values():
+    for backend in ecr_backends[account].values():
         repository = backend.repositories.get(repository_name)
         for image in repository.images if repository else ():
             if image.get_image_digest() == digest:

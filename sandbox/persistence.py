@@ -1,11 +1,12 @@
 """Keeping the sandbox's AWS across restarts: `python -m sandbox --state-dir var/sandbox`.
 
-One file, `state.pickle`, holds moto's backends (every service in use) and the emulated world (CodeCommit,
-CodeDeploy, CodePipeline per region, settings, faults, role ages, the clock). It is written after mutating
-requests and clock steps (debounced, at most every `DEBOUNCE_SECONDS`) and at shutdown, to a temporary file
-renamed over the old one, so a crash leaves the previous state whole. What pickle cannot hold as it is gets a
-plain form: locks are made anew, the generators driving deployments and executions are rebuilt from their
-recorded state (`resume()`), so an in-flight deployment or execution carries on where it was.
+One file, `state.pickle`, holds moto's backends (every service and account in use) and the emulated world
+(CodeCommit, CodeDeploy, CodePipeline per account and region, the accounts' administrator credentials, settings,
+faults, role ages, the clock). A file of format 1 (written before accounts) is loaded as the default account's.
+It is written after mutating requests and clock steps (debounced, at most every `DEBOUNCE_SECONDS`) and at shutdown,
+to a temporary file renamed over the old one, so a crash leaves the previous state whole. What pickle cannot hold
+as it is gets a plain form: locks are made anew, the generators driving deployments and executions are rebuilt from
+their recorded state (`resume()`), so an in-flight deployment or execution carries on where it was.
 
 A file that cannot be read, or was written by another format or moto version, is moved aside
 (`state.pickle.bad-<time>`), the sandbox starts empty and says so at ERROR level.
@@ -26,8 +27,11 @@ from pathlib import Path
 
 import moto
 
+from sandbox.wire import DEFAULT_ACCOUNT
+
 log = logging.getLogger("sandbox")
-FORMAT = 1
+FORMAT = 2
+READABLE_FORMATS = (1, 2)
 FILE_NAME = "state.pickle"
 DEBOUNCE_SECONDS = 1.0
 READ_PREFIXES = ("Get", "List", "Describe", "BatchGet", "Test", "Simulate", "Head", "Lookup", "Search")
@@ -99,7 +103,7 @@ class _Pickler(pickle.Pickler):
 
     def persistent_id(self, obj):
         if isinstance(obj, self._region_type):
-            return ("region", obj.name)
+            return ("region", obj.account, obj.name)
         if obj is self.world:
             return ("world",)
         if isinstance(obj, self._aws_policy_type):  # ~1,600 AWS managed policies: loaded afresh, not stored
@@ -125,7 +129,8 @@ class _Unpickler(pickle.Unpickler):
     def persistent_load(self, pid):
         kind = pid[0]
         if kind == "region":
-            return self.world.region(pid[1])
+            account, name = pid[1:] if len(pid) == 3 else (DEFAULT_ACCOUNT, pid[1])
+            return self.world.region(account, name)
         if kind == "world":
             return self.world
         if kind == "aws-policy":
@@ -172,9 +177,10 @@ def _world_state(sandbox) -> dict:
     world = sandbox.world
     return {
         "regions": {
-            name: {"codecommit": rs.codecommit, "codedeploy": rs.codedeploy, "codepipeline": rs.codepipeline}
-            for name, rs in world.regions.items()
+            key: {"codecommit": rs.codecommit, "codedeploy": rs.codedeploy, "codepipeline": rs.codepipeline}
+            for key, rs in world.regions.items()
         },
+        "accounts": dict(world.accounts),
         "settings": world.settings.as_dict(),
         "roles": dict(world.roles._created),
         "faults": list(sandbox.faults._items),
@@ -192,13 +198,14 @@ def _restore_world(sandbox, state: dict) -> None:
     from sandbox import deployments, pipeline_runs
 
     world = sandbox.world
-    for name, parts in state["regions"].items():
-        rs = world.region(name)
+    for key, parts in state["regions"].items():
+        rs = world.region(*key) if isinstance(key, tuple) else world.region(DEFAULT_ACCOUNT, key)
         rs.codecommit, rs.codedeploy, rs.codepipeline = parts["codecommit"], parts["codedeploy"], parts["codepipeline"]
     from sandbox.settings import DEFAULTS
 
     world.settings.update({k: v for k, v in state["settings"].items() if k in DEFAULTS})
     world.roles._created.update(state["roles"])
+    world.accounts.update(state.get("accounts", {}))
     faults = state["faults"]
     sandbox.faults._items[:] = faults
     sandbox.faults._ids = itertools.count(max((f.id for f in faults), default=0) + 1)
@@ -295,7 +302,7 @@ class StateStore:
         try:
             with self.path.open("rb") as handle:
                 header = pickle.load(handle)  # noqa: S301 - the sandbox's own file in its own state dir
-                if not isinstance(header, dict) or header.get("format") != FORMAT:
+                if not isinstance(header, dict) or header.get("format") not in READABLE_FORMATS:
                     raise StateError(f"format {header.get('format') if isinstance(header, dict) else '?'}")
                 if header.get("moto") != moto.__version__:
                     raise StateError(f"written with moto {header.get('moto')}, this is moto {moto.__version__}")

@@ -10,7 +10,7 @@ import zipfile
 from datetime import datetime, timedelta
 
 from sandbox.api import AwsErrorResponse
-from sandbox.aws import ACCOUNT_ID, ClientError
+from sandbox.aws import ClientError
 
 log = logging.getLogger("sandbox")
 ACTION_SECONDS = 2  # how long a source action or the deploy action's preparation takes
@@ -90,7 +90,7 @@ class ActionRun:
 
     def detail(self, region: str, pipeline_version: int) -> dict:
         decl = self.declaration
-        bucket = f"codepipeline-{region}-artifacts"
+        bucket = self.execution.artifact_bucket or f"codepipeline-{region}-artifacts"
         return {
             "pipelineExecutionId": self.execution.id,
             "actionExecutionId": self.id,
@@ -135,6 +135,8 @@ class ActionRun:
 
 
 class Execution:
+    artifact_bucket: str | None = None  # an execution saved before it was recorded: the region's default name
+
     def __init__(self, rs, pipeline: dict, trigger: dict, now: datetime, variables: list | None = None):
         self.rs = rs
         self.seq = next(_seq)
@@ -143,6 +145,7 @@ class Execution:
         self.version = pipeline["declaration"]["version"]
         self.stages = json.loads(json.dumps(pipeline["declaration"]["stages"]))  # the declaration it runs
         self.mode = pipeline["declaration"].get("executionMode", "SUPERSEDED")
+        self.artifact_bucket = (pipeline["declaration"].get("artifactStore") or {}).get("location")
         self.trigger = trigger
         self.variables = variables or []
         self.status = "InProgress"
@@ -431,7 +434,7 @@ class Execution:
             "ImageDigest": digest,
             "Version": "1.0",
             "ImagePushedAt": (image.get("imagePushedAt") or self.now).strftime("%a %b %d %H:%M:%S %Z %Y"),
-            "RegistryId": image.get("registryId", ACCOUNT_ID),
+            "RegistryId": image.get("registryId", self.rs.account),
             "RepositoryName": repo,
             "ImageURI": image_uri,
             "ImageTags": image.get("imageTags", [tag]),

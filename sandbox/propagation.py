@@ -72,7 +72,7 @@ def ecs_refusal(world, req) -> tuple[str, str] | None:
         code, roles = "InvalidParameterException", [params.get("role")]
         if params.get("taskDefinition"):
             try:
-                described = world.region(req.region).aws.ecs.describe_task_definition(
+                described = world.region(req.account, req.region).aws.ecs.describe_task_definition(
                     taskDefinition=params["taskDefinition"]
                 )["taskDefinition"]
             except ClientError:

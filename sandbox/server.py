@@ -16,7 +16,7 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
 )
 from werkzeug.serving import make_server  # noqa: E402
 
-from sandbox import moto_fixes, wire  # noqa: E402
+from sandbox import moto_fixes, sts, wire  # noqa: E402
 from sandbox.clock import Clock, Ticker  # noqa: E402
 from sandbox.control import CallCounter, Control  # noqa: E402
 from sandbox.faults import Faults  # noqa: E402
@@ -74,7 +74,11 @@ class SandboxApp:
         req = wire.read_request(environ)
         environ["sandbox.mutating"] = not is_read(req.operation)
         if not req.internal:
-            self.sandbox.calls.add(req.service, req.operation)
+            self.sandbox.calls.add(req.account, req.service, req.operation)
+            if sts.expired(req, self.sandbox.clock.now()):
+                return wire.error_response(start_response, req, *wire.expired_token_error(req))
+            if sts.unknown_session(req):
+                return wire.error_response(start_response, req, *wire.invalid_token_error(req))
             delay = self.sandbox.faults.latency_ms(req.service, req.operation)
             if delay:
                 time.sleep(delay / 1000)
@@ -86,10 +90,12 @@ class SandboxApp:
             return api.handle(req, start_response)
         if req.service == "ecr" and req.operation == "PutImage" and not req.internal:
             return self._put_image(req, environ, start_response)
+        if req.service == "sts" and req.operation == "AssumeRole":
+            return sts.handle(self, req, environ, start_response)
         if req.service == "iam" and req.operation == "SimulatePrincipalPolicy":
             from sandbox import iam_simulation
 
-            return iam_simulation.handle(self.sandbox.world.clients, req, environ, start_response)
+            return iam_simulation.handle(self.sandbox.world.clients, req, start_response)
         if req.service == "iam" and req.operation == "CreateRole":
             return self._create_role(environ, start_response)
         if req.service == "ecs" and req.operation in ("CreateService", "RegisterTaskDefinition"):
@@ -98,8 +104,8 @@ class SandboxApp:
                 return wire.error_response(start_response, req, *refusal)
         return self._moto(environ, start_response)
 
-    def _moto_answer(self, environ, start_response) -> tuple[str, bytes]:
-        """Let moto answer, pass its answer on, and return (status, body) to act on it."""
+    def moto_answer(self, environ) -> tuple[str, list, bytes]:
+        """moto's answer (status, headers, body), not yet passed on."""
         captured = {}
 
         def capture(status, headers, exc_info=None):
@@ -110,8 +116,13 @@ class SandboxApp:
         body = b"".join(chunks)
         if hasattr(chunks, "close"):
             chunks.close()
-        start_response(captured["status"], captured["headers"])
-        return captured["status"], body
+        return captured["status"], captured["headers"], body
+
+    def _moto_answer(self, environ, start_response) -> tuple[str, bytes]:
+        """Let moto answer, pass its answer on, and return (status, body) to act on it."""
+        status, headers, body = self.moto_answer(environ)
+        start_response(status, headers)
+        return status, body
 
     def _create_role(self, environ, start_response):
         """Record when the role was created, on the sandbox clock (see propagation.py)."""
@@ -129,9 +140,10 @@ class SandboxApp:
             try:
                 image = json.loads(body)["image"]
                 moto_fixes.set_image_pushed_at(
-                    image["repositoryName"], image["imageId"]["imageDigest"], self.sandbox.clock.now()
+                    req.account, image["repositoryName"], image["imageId"]["imageDigest"], self.sandbox.clock.now()
                 )
                 self.sandbox.world.on_image_pushed(
+                    req.account,
                     req.region,
                     image["repositoryName"],
                     image.get("imageId", {}).get("imageTag"),

@@ -13,7 +13,7 @@ SUCCESS, FAILURE, STOP. Something that started and ended between two looks shows
 import logging
 from datetime import timedelta
 
-from sandbox.aws import ACCOUNT_ID, ClientError
+from sandbox.aws import ClientError
 from sandbox.triggers import deliver, event
 
 log = logging.getLogger("sandbox")
@@ -69,7 +69,7 @@ class Announcer:
             "start-time": _time(ex.start),
             "pipeline-execution-attempt": 1.0,
         }
-        resources = [f"arn:aws:codepipeline:{rs.name}:{ACCOUNT_ID}:{ex.pipeline}"]
+        resources = [f"arn:aws:codepipeline:{rs.name}:{rs.account}:{ex.pipeline}"]
         state = self._changed(rs, ("execution", ex.id), EXECUTION.get(ex.status), ex.updated)
         ending = state in FINAL
         if state and not ending:
@@ -118,7 +118,7 @@ class Announcer:
         if not state:
             return
         application, group = deployment.application, deployment.group["name"]
-        prefix = f"arn:aws:codedeploy:{rs.name}:{ACCOUNT_ID}"
+        prefix = f"arn:aws:codedeploy:{rs.name}:{rs.account}"
         detail = {
             "instanceGroupId": deployment.group.get("deploymentGroupId", ""),
             "region": rs.name,

@@ -1,7 +1,8 @@
 """Run the sandbox from tests: `with run_sandbox() as sb: ... sb.endpoint_url ... sb.advance(60)`.
 
-`SandboxClient` talks to the control endpoint of any running sandbox (in-process or
-`python -m sandbox`), so the same calls work against both; `SandboxClients` are plain boto3 clients on it.
+`SandboxClient` (also named `SandboxControl`) talks to the control endpoint of any running sandbox (in-process or
+`python -m sandbox`), so the same calls work against both; `SandboxClients` are plain boto3 clients on it, with the
+default credentials (`testing`, moto's default account) or those of another account (`account_credentials`).
 """
 
 import json
@@ -65,9 +66,18 @@ class SandboxClient:
     def settings(self) -> dict:
         return self._call("GET", "settings")["settings"]
 
-    def calls(self) -> dict[str, dict[str, int]]:
-        """AWS calls received since the last reset: {"codedeploy": {"GetDeployment": 3}, ...}."""
-        return self._call("GET", "calls")["calls"]
+    def calls(self, by_account: bool = False) -> dict:
+        """AWS calls received since the last reset: {"codedeploy": {"GetDeployment": 3}, ...}; by_account:
+        {"123456789012": {"codedeploy": {"GetDeployment": 3}}, ...} (the account each call came in as)."""
+        return self._call("GET", "calls?by=account" if by_account else "calls")["calls"]
+
+    def account_credentials(self, account_id: str) -> dict:
+        """An administrator of that account (12 digits), made on first use: {"account_id", "access_key_id",
+        "secret_access_key", "arn"}."""
+        return self._call("POST", "accounts", {"account_id": account_id})
+
+
+SandboxControl = SandboxClient
 
 
 class RunningSandbox(SandboxClient):
@@ -99,27 +109,31 @@ def run_sandbox(port: int = 0, manual_clock: bool = True, speed: float = 1.0, st
 
 
 @cache
-def _boto3_session(region):
-    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
+def _boto3_session(region, access_key="testing", secret_key="testing", token=None):  # noqa: S107 - moto checks no secret
+    return boto3.session.Session(
+        aws_access_key_id=access_key, aws_secret_access_key=secret_key, aws_session_token=token, region_name=region
+    )
 
 
 class SandboxClients:
     """Plain boto3 clients on a sandbox (credentials `testing`), made on first use: aws.ecs, aws.codedeploy, ...;
-    aws.sandbox is the sandbox itself (advance, reset, set_fault...). Clients are kept per endpoint and region for
-    the whole process: making one costs a few tenths of a second."""
+    aws.sandbox is the sandbox itself (advance, reset, set_fault...). Clients are kept per endpoint, region and
+    credentials for the whole process: making one costs a few tenths of a second. `credentials` may be
+    `account_credentials(...)`'s answer or an AssumeRole answer's `Credentials`."""
 
-    _kept: dict = {}  # (endpoint URL, region) → {service name → client}
+    _kept: dict = {}  # (endpoint URL, region, access key) → {service name → client}
 
-    def __init__(self, sandbox, region="us-east-1"):
+    def __init__(self, sandbox, region="us-east-1", credentials: dict | None = None):
         self.sandbox = sandbox
         self.endpoint_url = sandbox.endpoint_url
         self.region = region
-        self._clients = self._kept.setdefault((self.endpoint_url, region), {})
+        self._keys = _keys(credentials) if credentials else ("testing", "testing", None)
+        self._clients = self._kept.setdefault((self.endpoint_url, region, self._keys[0]), {})
 
     def client(self, name, **config):
         """A new client with its own botocore settings, e.g. client("ecs", retries={"total_max_attempts": 1})."""
         settings = Config(**{"retries": {"max_attempts": 2, "mode": "standard"}, **config})
-        return _boto3_session(self.region).client(name, endpoint_url=self.endpoint_url, config=settings)
+        return _boto3_session(self.region, *self._keys).client(name, endpoint_url=self.endpoint_url, config=settings)
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -127,3 +141,10 @@ class SandboxClients:
         if name not in self._clients:
             self._clients[name] = self.client(name)
         return self._clients[name]
+
+
+def _keys(credentials: dict) -> tuple[str, str, str | None]:
+    """(access key, secret key, session token) of control-route or STS credentials."""
+    if "AccessKeyId" in credentials:
+        return credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials.get("SessionToken")
+    return credentials["access_key_id"], credentials["secret_access_key"], None

@@ -15,7 +15,7 @@ import json
 import logging
 import uuid
 
-from sandbox.aws import ACCOUNT_ID, ClientError
+from sandbox.aws import ClientError
 
 log = logging.getLogger("sandbox")
 DEFAULT_BUS = "default"
@@ -27,7 +27,7 @@ def event(rs, source: str, detail_type: str, resources: list[str], detail: dict)
         "id": str(uuid.uuid4()),
         "detail-type": detail_type,
         "source": source,
-        "account": ACCOUNT_ID,
+        "account": rs.account,
         "time": rs.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": rs.name,
         "resources": resources,
@@ -44,7 +44,7 @@ def image_pushed(rs, repository: str, tag: str | None, digest: str | None) -> No
 
 def reference_changed(rs, repo, branch: str, commit_id: str, old_commit_id: str | None) -> None:
     detail = {
-        "callerUserArn": f"arn:aws:iam::{ACCOUNT_ID}:user/testing",
+        "callerUserArn": f"arn:aws:iam::{rs.account}:user/testing",
         "commitId": commit_id,
         "event": "referenceUpdated" if old_commit_id else "referenceCreated",
         "referenceFullName": f"refs/heads/{branch}",
@@ -89,7 +89,7 @@ def deliver(rs, event: dict) -> None:
 
 def _send_to_queue(rs, rule: dict, queue_arn: str, body: str) -> None:
     _, _, _, region, account, name = queue_arn.split(":", 5)
-    sqs = rs.world.region(region).aws.sqs
+    sqs = rs.world.clients.get("sqs", region, account)
     try:
         url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
         policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {}).get("Policy")
@@ -146,7 +146,7 @@ def _pages(call, key: str, **kwargs):
 
 
 def _pipeline_name(rs, arn: str) -> str | None:
-    prefix = f"arn:aws:codepipeline:{rs.name}:{ACCOUNT_ID}:"
+    prefix = f"arn:aws:codepipeline:{rs.name}:{rs.account}:"
     name = arn[len(prefix) :] if arn.startswith(prefix) else None
     return name if name in rs.codepipeline.pipelines else None
 
@@ -158,6 +158,8 @@ def _events_can_assume(rs, role_arn: str | None) -> bool:
     try:
         role = rs.aws.iam.get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
     except ClientError:
+        return False
+    if role["Arn"] != role_arn:  # a role of another account, or another path
         return False
     trust = role.get("AssumeRolePolicyDocument") or {}
     return "events.amazonaws.com" in (trust if isinstance(trust, str) else json.dumps(trust))

@@ -4,7 +4,8 @@ steps 1-6, with plain boto3 and the tutorial's own names, files and ports.
 Used by the sandbox's tests, the release console's tests and bench; handy to seed a sandbox by hand:
     from sandbox.tutorial import Tutorial; Tutorial(clients).build()
 `clients` is anything with boto3 clients as attributes (ecr, ecs, ec2, elbv2, iam, codecommit, ...), and
-`clients.sandbox` (sandbox.testing.SandboxClients) for settle().
+`clients.sandbox` (sandbox.testing.SandboxClients) for settle(). The clients' account (ECR's registry id) goes into
+every ARN the tutorial writes, so it builds the same in any account.
 """
 
 import hashlib
@@ -14,7 +15,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 
-ACCOUNT_ID = "123456789012"
+ACCOUNT_ID = "123456789012"  # the default account; TASKDEF and TASKDEF_TEMPLATE name roles in it
 
 TASKDEF = {
     "executionRoleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/ecsTaskExecutionRole",
@@ -135,6 +136,20 @@ class Tutorial:
     group = "codedeploydeplgroup"
 
     @property
+    def account(self) -> str:
+        if "account" not in self.ids:
+            self.ids["account"] = self.aws.sts.get_caller_identity()["Account"]
+        return self.ids["account"]
+
+    def bucket(self, name: str) -> str:
+        """S3 bucket names are shared by all accounts: another account's buckets carry its id."""
+        return name if self.account == ACCOUNT_ID else f"{name}-{self.account}"
+
+    def in_account(self, document: dict) -> dict:
+        """One of the tutorial's documents with its ARNs in this tutorial's account."""
+        return json.loads(json.dumps(document).replace(f":{ACCOUNT_ID}:", f":{self.account}:"))
+
+    @property
     def role_arn(self) -> str:
         return self.ids["codedeploy_role_arn"]
 
@@ -217,6 +232,7 @@ class Tutorial:
     def step1_image(self, push: bool = True) -> None:
         repo = self.aws.ecr.create_repository(repositoryName="nginx")["repository"]
         self.ids["repository_uri"] = repo["repositoryUri"]
+        self.ids.setdefault("account", repo["registryId"])
         if push:
             self.ids["first_digest"] = self.push_image("nginx:1")
 
@@ -227,9 +243,9 @@ class Tutorial:
             RoleName="ecsTaskExecutionRole",
             PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
         )
-        task_def = self.aws.ecs.register_task_definition(**TASKDEF)["taskDefinition"]
+        task_def = self.aws.ecs.register_task_definition(**self.in_account(TASKDEF))["taskDefinition"]
         self.ids["task_definition_arn"] = task_def["taskDefinitionArn"]
-        files = {"taskdef.json": json.dumps(TASKDEF_TEMPLATE, indent=4), "appspec.yaml": APPSPEC}
+        files = {"taskdef.json": json.dumps(self.in_account(TASKDEF_TEMPLATE), indent=4), "appspec.yaml": APPSPEC}
         if self.source == "codecommit":
             self.aws.codecommit.create_repository(repositoryName="MyDemoRepo")
             commit = self.aws.codecommit.create_commit(
@@ -243,9 +259,10 @@ class Tutorial:
             self.ids["commit_id"] = commit["commitId"]
         else:
             s3 = self.aws.s3
-            s3.create_bucket(Bucket="my-demo-source-bucket")
-            s3.put_bucket_versioning(Bucket="my-demo-source-bucket", VersioningConfiguration={"Status": "Enabled"})
-            put = s3.put_object(Bucket="my-demo-source-bucket", Key="source.zip", Body=source_zip(files))
+            bucket = self.bucket("my-demo-source-bucket")
+            s3.create_bucket(Bucket=bucket)
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+            put = s3.put_object(Bucket=bucket, Key="source.zip", Body=source_zip(files))
             self.ids["s3_version"] = put.get("VersionId")
 
     def step3_load_balancer(self) -> None:
@@ -371,7 +388,7 @@ class Tutorial:
                 "name": "Source",
                 "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
                 "configuration": {
-                    "S3Bucket": "my-demo-source-bucket",
+                    "S3Bucket": self.bucket("my-demo-source-bucket"),
                     "S3ObjectKey": "source.zip",
                     "PollForSourceChanges": "false",
                 },
@@ -395,7 +412,7 @@ class Tutorial:
         return {
             "name": "MyImagePipeline",
             "roleArn": self.ids["codepipeline_role_arn"],
-            "artifactStore": {"type": "S3", "location": "codepipeline-us-east-1-artifacts"},
+            "artifactStore": {"type": "S3", "location": self.bucket("codepipeline-us-east-1-artifacts")},
             "stages": [
                 {"name": "Source", "actions": [source_action, image_action]},
                 {"name": "Deploy", "actions": [deploy_action]},
@@ -409,12 +426,12 @@ class Tutorial:
             AssumeRolePolicyDocument=json.dumps(TRUST_CODEPIPELINE),
         )
         self.ids["codepipeline_role_arn"] = role["Role"]["Arn"]
-        self.aws.s3.create_bucket(Bucket="codepipeline-us-east-1-artifacts")
+        self.aws.s3.create_bucket(Bucket=self.bucket("codepipeline-us-east-1-artifacts"))
         self.create_pipeline()
 
     def create_pipeline(self) -> None:
         created = self.aws.codepipeline.create_pipeline(pipeline=self.pipeline_definition())
-        self.ids["pipeline_arn"] = f"arn:aws:codepipeline:us-east-1:{ACCOUNT_ID}:{created['pipeline']['name']}"
+        self.ids["pipeline_arn"] = f"arn:aws:codepipeline:us-east-1:{self.account}:{created['pipeline']['name']}"
         if self.event_rules:
             self.create_event_rules()
 
@@ -434,7 +451,7 @@ class Tutorial:
         return {
             "source": ["aws.codecommit"],
             "detail-type": ["CodeCommit Repository State Change"],
-            "resources": [f"arn:aws:codecommit:us-east-1:{ACCOUNT_ID}:MyDemoRepo"],
+            "resources": [f"arn:aws:codecommit:us-east-1:{self.account}:MyDemoRepo"],
             "detail": {
                 "event": ["referenceCreated", "referenceUpdated"],
                 "referenceType": ["branch"],

@@ -6,6 +6,7 @@ query (ELBv2, IAM, STS, EC2) and REST-XML (S3).
 """
 
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,8 @@ from urllib.parse import parse_qs
 from sandbox import cbor
 
 INTERNAL_AGENT_MARK = "sandbox-internal"
+DEFAULT_ACCOUNT = "123456789012"  # moto's DEFAULT_ACCOUNT_ID: the account of any access key moto did not issue
+ACCOUNT_HEADER = "x-moto-account-id"  # moto acts in this account whatever the access key says
 
 # X-Amz-Target / RPC v2 prefixes and the boto3 client name they belong to.
 TARGET_SERVICES = {
@@ -36,6 +39,8 @@ class AwsRequest:
     target_prefix: str | None
     body: bytes
     internal: bool
+    access_key: str = ""
+    account: str = DEFAULT_ACCOUNT
 
 
 def read_request(environ: dict) -> AwsRequest:
@@ -46,9 +51,10 @@ def read_request(environ: dict) -> AwsRequest:
     if not auth and "X-Amz-Credential=" in environ.get("QUERY_STRING", ""):  # a presigned URL
         credential = parse_qs(environ["QUERY_STRING"]).get("X-Amz-Credential", [""])[0]
         auth = f"Credential={credential},"
-    signing, region = _credential_scope(auth)
+    access_key, signing, region = _credential_scope(auth)
     agent = environ.get("HTTP_USER_AGENT", "")
     internal = INTERNAL_AGENT_MARK in agent
+    who = {"access_key": access_key, "account": account_of(environ, access_key)}
 
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     body = b""
@@ -58,14 +64,15 @@ def read_request(environ: dict) -> AwsRequest:
     if target and "." in target:
         prefix, operation = target.split(".", 1)
         service = TARGET_SERVICES.get(prefix, signing or prefix.lower())
-        return AwsRequest(service, operation, region, "json", prefix, body, internal)
+        return AwsRequest(service, operation, region, "json", prefix, body, internal, **who)
     if path.startswith("/service/") and "/operation/" in path:
         parts = path.strip("/").split("/")
         prefix, operation = parts[1], parts[-1]
         service = TARGET_SERVICES.get(prefix, signing or prefix.lower())
-        return AwsRequest(service, operation, region, "cbor", prefix, body, internal)
+        return AwsRequest(service, operation, region, "cbor", prefix, body, internal, **who)
     if signing == "s3" or not signing and not body:
-        return AwsRequest("s3", _s3_operation(method, path, environ), region, "rest-xml", None, b"", internal)
+        operation = _s3_operation(method, path, environ)
+        return AwsRequest("s3", operation, region, "rest-xml", None, b"", internal, **who)
 
     form = parse_qs(body.decode("utf-8", "replace")) if body else {}
     query = parse_qs(environ.get("QUERY_STRING", ""))
@@ -75,17 +82,24 @@ def read_request(environ: dict) -> AwsRequest:
     if signing == "elasticloadbalancing" and version == "2012-06-01":
         service = "elb"
     protocol = "ec2" if signing == "ec2" else "query"
-    return AwsRequest(service or "unknown", action, region, protocol, None, body, internal)
+    return AwsRequest(service or "unknown", action, region, protocol, None, body, internal, **who)
 
 
-def _credential_scope(auth: str) -> tuple[str, str]:
+def account_of(environ: dict, access_key: str) -> str:
+    """The account moto acts in for this request: MOTO_ACCOUNT_ID, the account header, else the access key's."""
+    from moto.iam.models import get_account_id_from
+
+    return os.environ.get("MOTO_ACCOUNT_ID") or environ.get("HTTP_X_MOTO_ACCOUNT_ID") or get_account_id_from(access_key)
+
+
+def _credential_scope(auth: str) -> tuple[str, str, str]:
     # "AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/codedeploy/aws4_request, ..."
     try:
         scope = auth.split("Credential=", 1)[1].split(",", 1)[0]
-        _, _, region, service, _ = scope.split("/")
-        return service.lower(), region
+        key, _, region, service, _ = scope.split("/")
+        return key, service.lower(), region
     except (IndexError, ValueError):
-        return "", "us-east-1"
+        return "", "", "us-east-1"
 
 
 def _buffer_body(environ: dict) -> bytes:
@@ -174,8 +188,11 @@ def decode_body(protocol: str, body: bytes):
     return json.loads(body.decode() or "{}") if body.strip() else {}
 
 
+REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
+
+
 def respond(start_response, status: int, body: bytes, headers: list[tuple[str, str]]):
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error", 503: "Slow Down"}
+    reason = {**REASONS, 503: "Slow Down"}
     start_response(f"{status} {reason.get(status, 'Status')}", headers + [("Content-Length", str(len(body)))])
     return [body]
 
@@ -205,6 +222,28 @@ def error_response(start_response, req: AwsRequest, code: str, message: str, sta
             f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
         )
     return respond(start_response, status, xml.encode(), [("Content-Type", "text/xml")])
+
+
+def expired_token_error(req: AwsRequest) -> tuple[str, str, int]:
+    """What AWS answers a request signed with expired temporary credentials, per protocol (see README)."""
+    if req.protocol in ("json", "cbor"):
+        return "ExpiredTokenException", "The security token included in the request is expired", 400
+    if req.protocol == "ec2":
+        return "RequestExpired", "Request has expired.", 400
+    if req.protocol == "rest-xml":
+        return "ExpiredToken", "The provided token has expired.", 400
+    return "ExpiredToken", "The security token included in the request is expired", 403
+
+
+def invalid_token_error(req: AwsRequest) -> tuple[str, str, int]:
+    """What AWS answers a request signed with an access key it does not know, per protocol (see README)."""
+    if req.protocol in ("json", "cbor"):
+        return "UnrecognizedClientException", "The security token included in the request is invalid.", 400
+    if req.protocol == "ec2":
+        return "AuthFailure", "AWS was not able to validate the provided access credentials", 401
+    if req.protocol == "rest-xml":
+        return "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", 403
+    return "InvalidClientTokenId", "The security token included in the request is invalid.", 403
 
 
 def throttling_code(req: AwsRequest) -> tuple[str, int]:

@@ -1,4 +1,4 @@
-"""All emulated state (CodeCommit, CodeDeploy, CodePipeline per region) and the scheduler
+"""All emulated state (CodeCommit, CodeDeploy, CodePipeline per account and region) and the scheduler
 that moves deployments and pipeline executions along the sandbox clock."""
 
 import threading
@@ -14,15 +14,18 @@ MAX_STEPS_PER_RUN = 200_000
 
 
 class RegionState:
-    def __init__(self, world: "World", name: str):
+    """One account's emulated services in one region."""
+
+    def __init__(self, world: "World", account: str, name: str):
         from sandbox.codecommit import CodeCommitState
         from sandbox.codedeploy import CodeDeployState
         from sandbox.codepipeline import CodePipelineState
         from sandbox.state_events import Announcer
 
         self.world = world
+        self.account = account
         self.name = name
-        self.aws = RegionAws(world.clients, name)
+        self.aws = RegionAws(world.clients, name, account)
         self.codecommit = CodeCommitState()
         self.codedeploy = CodeDeployState()
         self.codepipeline = CodePipelineState()
@@ -45,19 +48,21 @@ class World:
         self.roles = RoleAges()
         self.clients = Clients(endpoint_url)
         self.lock = threading.RLock()
-        self.regions: dict[str, RegionState] = {}
+        self.regions: dict[tuple[str, str], RegionState] = {}  # by (account, region)
+        self.accounts: dict[str, dict] = {}  # administrator credentials by account (accounts.py)
         self.apis: dict[str, object] = {}  # emulated service APIs by boto3 name, for service-to-service calls
         self._run_lock = threading.Lock()
 
-    def region(self, name: str) -> RegionState:
+    def region(self, account: str, name: str) -> RegionState:
         with self.lock:
-            if name not in self.regions:
-                self.regions[name] = RegionState(self, name)
-            return self.regions[name]
+            if (account, name) not in self.regions:
+                self.regions[account, name] = RegionState(self, account, name)
+            return self.regions[account, name]
 
     def reset(self) -> None:
         with self.lock:
             self.regions = {}
+            self.accounts = {}
             self.settings.reset()
             self.roles.clear()
 
@@ -100,21 +105,21 @@ class World:
             raise RuntimeError("advance needs a manual clock (start the sandbox with --manual-clock)")
         return self.run_due(self.clock.now() + timedelta(seconds=seconds))
 
-    def on_image_pushed(self, region: str, repository: str, tag: str | None, digest: str | None) -> None:
+    def on_image_pushed(self, account: str, region: str, repository: str, tag: str | None, digest: str | None):
         from sandbox.triggers import image_pushed
 
         with self.lock:
-            image_pushed(self.region(region), repository, tag, digest)
+            image_pushed(self.region(account, region), repository, tag, digest)
 
-    def on_reference_changed(self, region: str, repository, branch: str, commit_id: str, old: str | None) -> None:
+    def on_reference_changed(self, rs: RegionState, repository, branch: str, commit_id: str, old: str | None):
         from sandbox.triggers import reference_changed
 
         with self.lock:
-            reference_changed(self.region(region), repository, branch, commit_id, old)
+            reference_changed(rs, repository, branch, commit_id, old)
 
-    def deployment_finished(self, region: str, deployment_id: str) -> None:
+    def deployment_finished(self, rs: RegionState, deployment_id: str) -> None:
         """Wake the pipeline actions that follow this deployment."""
         from sandbox.codepipeline import deployment_finished
 
         with self.lock:
-            deployment_finished(self.region(region), deployment_id)
+            deployment_finished(rs, deployment_id)

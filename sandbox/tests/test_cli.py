@@ -121,14 +121,12 @@ def test_the_tutorials_cli_commands_work(aws, cli):
     t = Tutorial(aws)
     t.step3_load_balancer()
     aws.ecs.create_cluster(clusterName="my-cluster")
-    create_service = (
-        CREATE_SERVICE_JSON.replace("family:revision-number", "ecs-demo:1")
-        .replace("target-group-arn", t.ids["target-group-1"])
-        .replace("subnet-1", t.ids["subnets"][0])
-        .replace("subnet-2", t.ids["subnets"][1])
-        .replace('"security-group"', f'"{t.ids["security_group"]}"')
-    )
-    (cli.path / "create-service.json").write_text(create_service)
+    create_service = json.loads(CREATE_SERVICE_JSON)  # filled in as JSON: a subnet id may contain "subnet-2"
+    create_service["taskDefinition"] = "ecs-demo:1"
+    create_service["loadBalancers"][0]["targetGroupArn"] = t.ids["target-group-1"]
+    network = create_service["networkConfiguration"]["awsvpcConfiguration"]
+    network.update(subnets=t.ids["subnets"][:2], securityGroups=[t.ids["security_group"]])
+    (cli.path / "create-service.json").write_text(json.dumps(create_service, indent=4))
     (service,) = cli(
         ["ecs", "create-service", "--service-name", "my-service", "--cli-input-json", "file://create-service.json"]
     )

@@ -4,7 +4,9 @@ Each test runs its own sandboxes with a state dir; moto's state is per process, 
 forgets it (`forget_moto`) as a real restart would. The session sandbox is reset by the next test's `aws` fixture.
 """
 
+import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from sandbox.testing import SandboxClient, SandboxClients, run_sandbox
 from sandbox.tutorial import Tutorial
@@ -218,3 +221,89 @@ def test_python_m_sandbox_keeps_its_state_across_a_sigterm(tmp_path):
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+
+
+OTHER = "222222222222"
+
+
+def test_every_account_is_saved_and_restored(state_dir):
+    with run_sandbox(state_dir=state_dir) as sb:
+        credentials = sb.account_credentials(OTHER)
+        aws, other = SandboxClients(sb), SandboxClients(sb, credentials=credentials)
+        Tutorial(other, ready_wait_minutes=None, termination_wait_minutes=0).build().settle()
+        aws.codecommit.create_repository(repositoryName="mine")
+        trust = {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}
+        other.iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=json.dumps({"Statement": [trust]}))
+        granted = aws.sts.assume_role(RoleArn=f"arn:aws:iam::{OTHER}:role/deployer", RoleSessionName="release")
+    forget_moto()
+
+    with run_sandbox(state_dir=state_dir) as sb:
+        assert sb.account_credentials(OTHER) == credentials
+        aws, other = SandboxClients(sb), SandboxClients(sb, credentials=credentials)
+        pipeline = other.codepipeline.get_pipeline(name=PIPELINE)["metadata"]["pipelineArn"]
+        assert pipeline == f"arn:aws:codepipeline:us-east-1:{OTHER}:{PIPELINE}"
+        assert [e["status"] for e in executions(other)] == ["Succeeded"]
+        with pytest.raises(ClientError, match="Account '123456789012' does not have a pipeline"):
+            aws.codepipeline.get_pipeline(name=PIPELINE)
+        assert [r["repositoryName"] for r in aws.codecommit.list_repositories()["repositories"]] == ["mine"]
+        assert [r["repositoryName"] for r in other.codecommit.list_repositories()["repositories"]] == ["MyDemoRepo"]
+        role = SandboxClients(sb, credentials=granted["Credentials"])
+        assert role.sts.get_caller_identity()["Arn"] == f"arn:aws:sts::{OTHER}:assumed-role/deployer/release"
+        sb.advance(3600)
+        with pytest.raises(ClientError, match="ExpiredToken"):
+            role.sts.get_caller_identity()
+
+        Tutorial(other, ids={"account": OTHER}).push_image("nginx:2")  # their rule still starts their pipeline
+        sb.advance(60)
+        assert len(executions(other)) == 2
+
+
+def as_format_1(path):
+    """Rewrite a state file as the sandbox wrote it before accounts: format 1, emulated state by region name."""
+    from sandbox import persistence
+
+    class Reference:
+        def __init__(self, pid):
+            self.pid = pid
+
+    class Reader(pickle.Unpickler):
+        def persistent_load(self, pid):
+            return Reference(pid)
+
+    class Writer(persistence._Pickler):
+        def persistent_id(self, obj):
+            if isinstance(obj, Reference):
+                return ("region", obj.pid[2]) if obj.pid[0] == "region" else obj.pid
+            return None
+
+    with path.open("rb") as handle:
+        header = pickle.load(handle)  # noqa: S301 - the test's own file
+        data = Reader(handle).load()
+    world = data["world"]
+    world["regions"] = {name: parts for (_, name), parts in world["regions"].items()}
+    del world["accounts"]
+    for parts in world["regions"].values():
+        for repository in parts["codecommit"].repositories.values():
+            del vars(repository)["account"]
+        for execution in parts["codepipeline"].executions.values():
+            del vars(execution)["artifact_bucket"]
+    with path.open("wb") as handle:
+        pickle.dump({**header, "format": 1}, handle)
+        Writer(handle, object()).dump(data)
+
+
+def test_a_state_file_from_before_accounts_is_the_default_account_s(state_dir):
+    with run_sandbox(state_dir=state_dir) as sb:
+        Tutorial(SandboxClients(sb), ready_wait_minutes=None, termination_wait_minutes=0).build().settle()
+    as_format_1(state_dir / "state.pickle")
+    forget_moto()
+
+    with run_sandbox(state_dir=state_dir) as sb:
+        aws = SandboxClients(sb)
+        assert not list(state_dir.glob("state.pickle.bad-*"))
+        repository = aws.codecommit.get_repository(repositoryName="MyDemoRepo")["repositoryMetadata"]
+        assert repository["Arn"] == "arn:aws:codecommit:us-east-1:123456789012:MyDemoRepo"
+        assert [e["status"] for e in executions(aws)] == ["Succeeded"]
+        Tutorial(aws, ids={"account": "123456789012"}).push_image("nginx:2")
+        sb.advance(60)
+        assert [e["status"] for e in executions(aws)] == ["Succeeded", "Succeeded"]
