@@ -56,6 +56,8 @@ class TargetSummary(Schema):
     name: str
     pipeline_name: str
     region: str
+    connection: str  # the AWS connection's name; blank: the dashboard's own credentials
+    account: str  # the account it is in, as the connection's latest check found (blank: not known)
     version: int
     active: bool
     gone_since: datetime | None

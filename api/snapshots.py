@@ -56,6 +56,8 @@ def _target(target, summary):
         "name": target.name,
         "pipeline_name": target.pipeline_name,
         "region": target.region,
+        "connection": target.aws_connection.name if target.aws_connection else "",
+        "account": target.aws_connection.shown_account if target.aws_connection else "",
         "version": target.version,
         "active": target.active,
         "gone_since": target.gone_since,

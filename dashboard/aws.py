@@ -3,15 +3,21 @@
 Nothing else in the product imports boto3 or botocore.
 """
 
+import contextlib
 import functools
+import logging
 import random
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import boto3
 import botocore
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import CredentialProvider, CredentialResolver, DeferredRefreshableCredentials
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -26,6 +32,7 @@ from django.conf import settings
 
 from .aws_operations import UnregisteredOperation, lookup  # noqa: F401 (aws.UnregisteredOperation for callers)
 
+log = logging.getLogger(__name__)
 RETRYABLE_CODES = {
     "Throttling",
     "ThrottlingException",
@@ -46,6 +53,10 @@ RETRYABLE_CODES = {
 # Refusals before AWS did anything: a call that changes something may be sent again after one of these.
 THROTTLING_CODES = {code for code in RETRYABLE_CODES if "Thrott" in code or "Limit" in code or "TooMany" in code}
 NOT_SENT = {"EndpointConnectionError", "ConnectTimeoutError"}  # the connection never opened
+# AWS's refusals of a session past its expiration, or one it no longer knows (EC2 says RequestExpired, S3
+# InvalidAccessKeyId): an assumed role's session is renewed and the call sent once more.
+RENEW_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidClientTokenId"}
+RENEW_CODES |= {"UnrecognizedClientException", "InvalidAccessKeyId"}
 READ_PREFIXES = ("Describe", "Get", "List", "BatchGet", "Head", "Simulate", "TestEventPattern")
 
 
@@ -76,20 +87,39 @@ class AwsError(Exception):
 
 @dataclass(frozen=True)
 class Connection:
-    """Where the clients point. Built from settings; a tracked target may later bring its own."""
+    """Where the clients point and whose credentials they sign with: the default chain, a named profile, or a
+    role assumed with either (`role_arn`, with its external id, session name and duration)."""
 
     region: str
     profile: str = ""
     endpoint_url: str = ""
+    role_arn: str = ""
+    external_id: str = ""
+    session_name: str = "bluegreen-dashboard"
+    duration_seconds: int = 3600
+    connection_id: int | None = None  # the dashboard's AwsConnection it comes from, if any
 
     @classmethod
     def from_settings(cls):
         return cls(settings.AWS_REGION, settings.AWS_PROFILE, settings.AWS_ENDPOINT_URL)
 
+    @property
+    def credentials_key(self):
+        """What decides the credentials (one session each): not the region."""
+        return (
+            self.profile,
+            self.endpoint_url,
+            self.role_arn,
+            self.external_id,
+            self.session_name,
+            self.duration_seconds,
+        )
+
 
 _lock = threading.Lock()
 _clients = {}
 _sessions = {}
+_clock_offsets = {}  # endpoint → seconds AWS's clock is ahead of ours, from its latest answer's Date header
 
 
 class AwsResponse(dict):
@@ -107,20 +137,89 @@ def client(service, connection=None, *, repeatable=True):
     key = (service, connection, repeatable)
     with _lock:
         if key not in _clients:
-            retries = {"mode": "adaptive", "max_attempts": settings.AWS_MAX_ATTEMPTS}
-            config = Config(
-                connect_timeout=settings.AWS_CONNECT_TIMEOUT,
-                read_timeout=settings.AWS_READ_TIMEOUT,
-                retries=retries if repeatable else {"mode": "standard", "total_max_attempts": 1},
-                user_agent_extra="bluegreen-dashboard",
-            )
-            # One session per profile: the service models it loads are shared by all its clients.
-            if connection.profile not in _sessions:
-                _sessions[connection.profile] = boto3.session.Session(profile_name=connection.profile or None)
-            _clients[key] = _sessions[connection.profile].client(
-                service, region_name=connection.region, endpoint_url=connection.endpoint_url or None, config=config
+            _clients[key] = _session(connection).client(
+                service,
+                region_name=connection.region,
+                endpoint_url=connection.endpoint_url or None,
+                config=_config(repeatable),
             )
         return _clients[key]
+
+
+def _config(repeatable=True):
+    retries = {"mode": "adaptive", "max_attempts": settings.AWS_MAX_ATTEMPTS}
+    return Config(
+        connect_timeout=settings.AWS_CONNECT_TIMEOUT,
+        read_timeout=settings.AWS_READ_TIMEOUT,
+        retries=retries if repeatable else {"mode": "standard", "total_max_attempts": 1},
+        user_agent_extra="bluegreen-dashboard",
+    )
+
+
+def _session(connection):
+    """One session per credentials (the service models it loads are shared by all its clients); a role's
+    session signs with credentials that botocore refreshes before they expire. Called under `_lock`."""
+    key = connection.credentials_key
+    if key not in _sessions:
+        session = boto3.session.Session(profile_name=connection.profile or None)
+        if connection.role_arn:
+            source = session.client(
+                "sts", region_name=connection.region, endpoint_url=connection.endpoint_url or None, config=_config()
+            )
+            credentials = DeferredRefreshableCredentials(
+                refresh_using=functools.partial(_assume_role, source, connection),
+                method="assume-role",
+                time_fetcher=functools.partial(aws_now, connection.endpoint_url),
+            )
+            signer = botocore.session.Session(profile=connection.profile or None)
+            signer.register_component("credential_provider", CredentialResolver([_Given(credentials)]))
+            session = boto3.session.Session(botocore_session=signer)
+        _sessions[key] = session
+    return _sessions[key]
+
+
+class _Given(CredentialProvider):
+    METHOD = "assume-role"
+
+    def __init__(self, credentials):
+        super().__init__()
+        self._credentials = credentials
+
+    def load(self):
+        return self._credentials
+
+
+def _assume_role(source, connection):
+    """botocore's refresh: a new session of the connection's role, its expiry read on AWS's clock."""
+    params = {
+        "RoleArn": connection.role_arn,
+        "RoleSessionName": connection.session_name,
+        "DurationSeconds": connection.duration_seconds,
+    }
+    if connection.external_id:
+        params["ExternalId"] = connection.external_id
+    lookup("sts", "assume_role")
+    answer = source.assume_role(**params)
+    _note_clock(connection.endpoint_url, answer)
+    granted = answer["Credentials"]
+    return {
+        "access_key": granted["AccessKeyId"],
+        "secret_key": granted["SecretAccessKey"],
+        "token": granted["SessionToken"],
+        "expiry_time": granted["Expiration"].isoformat(),
+    }
+
+
+def aws_now(endpoint_url=""):
+    """AWS's time as its answers' Date headers put it: credentials expire on AWS's clock, not ours."""
+    return datetime.now(UTC) + timedelta(seconds=_clock_offsets.get(endpoint_url, 0.0))
+
+
+def _note_clock(endpoint_url, response):
+    date = (response.get("ResponseMetadata", {}).get("HTTPHeaders") or {}).get("date")
+    if date:
+        with contextlib.suppress(TypeError, ValueError):
+            _clock_offsets[endpoint_url] = (parsedate_to_datetime(date) - datetime.now(UTC)).total_seconds()
 
 
 @functools.cache
@@ -140,17 +239,41 @@ def call(service, operation, connection=None, /, **params):
     A change that AWS would not recognise if it came twice is sent once: again only after AWS refused it
     unapplied (throttling) or the connection never opened; a lost answer raises AwsError(outcome_unknown=True)."""
     lookup(service, operation)
+    connection = connection or Connection.from_settings()
+    return _renewing(connection, _call, service, operation, connection, params)
+
+
+def _call(service, operation, connection, params):
     if is_repeatable(service, operation):
-        return _answer(_send(client(service, connection), operation, params, repeatable=True))
+        return _answer(connection, _send(client(service, connection), operation, params, repeatable=True))
     attempts = settings.AWS_MAX_ATTEMPTS
     for attempt in range(attempts):
         try:
-            return _answer(_send(client(service, connection, repeatable=False), operation, params))
+            return _answer(connection, _send(client(service, connection, repeatable=False), operation, params))
         except AwsError as error:
             if attempt + 1 == attempts or not (error.code in THROTTLING_CODES or error.code in NOT_SENT):
                 raise
             time.sleep(random.uniform(0, min(20, 0.5 * 2**attempt)))  # noqa: S311 (jitter, as botocore backs off)
     raise AssertionError("unreachable")
+
+
+def _renewing(connection, send, *args):
+    """Send; when AWS refuses an assumed role's session as expired (a clock that jumped, a session cut short) or
+    unknown, renew the session and send once more: such a request is refused before anything is done."""
+    try:
+        return send(*args)
+    except AwsError as error:
+        if not connection.role_arn or error.code not in RENEW_CODES:
+            raise
+        log.warning(
+            "%s: the session of %s was refused as expired or unknown; renewing it", error.operation, connection.role_arn
+        )
+        with _lock:
+            key = connection.credentials_key
+            _sessions.pop(key, None)
+            for cached in [k for k in _clients if k[1].credentials_key == key]:
+                del _clients[cached]
+        return send(*args)
 
 
 def _send(boto_client, operation, params, repeatable=False):
@@ -171,7 +294,8 @@ def _send(boto_client, operation, params, repeatable=False):
         raise AwsError(type(error).__name__, str(error), operation=operation) from error
 
 
-def _answer(response):
+def _answer(connection, response):
+    _note_clock(connection.endpoint_url, response)
     answer = AwsResponse(response)
     meta = answer.pop("ResponseMetadata", {})
     answer.request_id = meta.get("RequestId", "")
@@ -182,6 +306,11 @@ def _answer(response):
 def paginate(service, operation, key, connection=None, /, **params):
     """Every item under `key` across all pages of a listing operation (registered ones only, as `call`)."""
     lookup(service, operation)
+    connection = connection or Connection.from_settings()
+    return _renewing(connection, _paginate, service, operation, key, connection, params)
+
+
+def _paginate(service, operation, key, connection, params):
     paginator = client(service, connection).get_paginator(operation)
     items = []
     try:
@@ -217,3 +346,4 @@ def reset_clients():
     with _lock:
         _clients.clear()
         _sessions.clear()
+        _clock_offsets.clear()

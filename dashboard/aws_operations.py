@@ -71,6 +71,7 @@ _ROLE_WRITE = {"resource": WIZARD_ROLES}
 OPERATIONS = [
     # Who we are, and what we may do (the connection check's permissions pre-flight).
     _op("sts", "get_caller_identity", C, W),
+    _op("sts", "assume_role", C, W, note="connections that assume a role in another account (botocore's refresh)"),
     _op("iam", "simulate_principal_policy", C, W),
     # CodePipeline
     _op("codepipeline", "get_pipeline", C, W),

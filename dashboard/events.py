@@ -27,8 +27,11 @@ API_TOKEN_CREATED = "api.token_created"
 API_TOKEN_REVOKED = "api.token_revoked"
 API_CALL = "api.call"
 
-# The connection check on the overview
+# The connection check on the overview and the Connections page, and the connections admins add and remove
+# (target_id: the connection's name; params: region, credentials, role_arn)
 CONNECTION_CHECK = "aws.connection_check"
+CONNECTION_ADDED = "aws.connection_added"
+CONNECTION_REMOVED = "aws.connection_removed"
 
 # The setup wizard (scope: the setup's name; params: step, created resources)
 SETUP_STEP = "setup.step"
@@ -88,6 +91,8 @@ LABELS = {
     API_TOKEN_REVOKED: "API token revoked",
     API_CALL: "API call",
     CONNECTION_CHECK: "Checked the AWS connection",
+    CONNECTION_ADDED: "AWS connection added",
+    CONNECTION_REMOVED: "AWS connection removed",
     SETUP_STEP: "Setup step",
     SETUP_TEARDOWN: "Teardown",
     SETUP_DRIFT_CHECK: "Checked a setup for drift",

@@ -15,6 +15,130 @@ class LeaseLost(Exception):
     """Another worker took this job over (ours was presumed dead): stop without writing anything more."""
 
 
+class AwsConnection(models.Model):
+    """An AWS account and region the dashboard works in, and the credentials it signs with there: its own
+    (the default chain), a named profile, or a role it assumes with either. Each setup and tracked target uses
+    one; a job carries the one it must use. Its health: the identity and pre-flight of its latest check, and the
+    last call that worked or failed."""
+
+    DEFAULT, PROFILE, ROLE = "default", "profile", "role"
+    CREDENTIALS = [
+        (DEFAULT, "The dashboard's own credentials (default chain)"),
+        (PROFILE, "A named profile"),
+        (ROLE, "A role to assume"),
+    ]
+
+    name = models.CharField(max_length=64, unique=True, help_text="How pages and forms name it: staging, prod-eu.")
+    region = models.CharField(max_length=32)
+    credentials = models.CharField(max_length=16, choices=CREDENTIALS, default=DEFAULT)
+    profile = models.CharField(max_length=64, blank=True, help_text="The profile, or the role's source profile.")
+    role_arn = models.CharField(max_length=2048, blank=True)
+    external_id = models.CharField(max_length=1224, blank=True, help_text="Not a secret: AWS shows it in trails.")
+    session_name = models.CharField(max_length=64, default="bluegreen-dashboard")
+    duration_seconds = models.PositiveIntegerField(default=3600, help_text="Each assumed session's length.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    account = models.CharField(max_length=12, blank=True, help_text="The account, as its latest check found.")
+    arn = models.CharField(max_length=2048, blank=True, help_text="The identity it acts as, as last found.")
+    succeeded_at = models.DateTimeField(null=True, blank=True, help_text="The last AWS call through it that worked.")
+    failed_at = models.DateTimeField(null=True, blank=True, help_text="The last one that failed.")
+    error_code = models.CharField(max_length=128, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def as_aws(self):
+        role = {}
+        if self.credentials == self.ROLE:
+            role = {
+                "role_arn": self.role_arn,
+                "external_id": self.external_id,
+                "session_name": self.session_name,
+                "duration_seconds": self.duration_seconds,
+            }
+        profile = self.profile if self.credentials != self.DEFAULT else ""
+        return aws.Connection(self.region, profile, settings.AWS_ENDPOINT_URL, connection_id=self.pk, **role)
+
+    @property
+    def role_account(self):
+        """The account of the role it assumes, from the role's ARN (arn:aws:iam::ACCOUNT:role/NAME)."""
+        parts = self.role_arn.split(":")
+        return parts[4] if self.credentials == self.ROLE and len(parts) > 5 else ""
+
+    @property
+    def shown_account(self):
+        return self.account or self.role_account
+
+    @property
+    def healthy(self):
+        return bool(self.succeeded_at) and (not self.failed_at or self.failed_at < self.succeeded_at)
+
+    def latest_check(self):
+        return ConnectionCheck.objects.filter(aws_connection=self).first()
+
+    QUIET_SECONDS = 60  # how often a run of successes is written: once a minute is enough for the page
+
+    @classmethod
+    def note_success(cls, pk, now=None, **identity):
+        """A call through it worked (with `account` and `arn` when a check found who it acts as)."""
+        now = now or timezone.now()
+        rows = cls.objects.filter(pk=pk)
+        if not identity:
+            quiet = now - timedelta(seconds=cls.QUIET_SECONDS)
+            rows = rows.filter(
+                Q(succeeded_at__isnull=True) | Q(succeeded_at__lt=quiet) | Q(failed_at__gt=F("succeeded_at"))
+            )
+        rows.update(succeeded_at=now, **identity)
+
+    @classmethod
+    def note_failure(cls, pk, error, now=None):
+        cls.objects.filter(pk=pk).update(
+            failed_at=now or timezone.now(), error_code=error.code[:128], error_message=error.message
+        )
+
+
+def connection_of(row):
+    """The aws.Connection of a row that carries one (a job, target, setup or events queue): its AwsConnection's,
+    else its own region and profile with the dashboard's credentials."""
+    if row.aws_connection_id:
+        return row.aws_connection.as_aws()
+    return aws.Connection(row.region or settings.AWS_REGION, row.profile, settings.AWS_ENDPOINT_URL)
+
+
+def placement(aws_connection=None, *, region="", profile=""):
+    """The fields that say where a new row works: an AwsConnection's region and credentials, or a region and
+    profile with the dashboard's own credentials."""
+    if aws_connection is not None:
+        return {
+            "region": aws_connection.region,
+            "profile": aws_connection.as_aws().profile,
+            "aws_connection": aws_connection,
+        }
+    return {"region": region or settings.AWS_REGION, "profile": profile, "aws_connection": None}
+
+
+def named_connection(name):
+    """The aws.Connection of the AwsConnection called `name` (None for no name); a command's --connection."""
+    if not name:
+        return None
+    found = AwsConnection.objects.filter(name=name).first()
+    if found is None:
+        from django.core.management.base import CommandError
+
+        known = ", ".join(AwsConnection.objects.values_list("name", flat=True)) or "none yet"
+        raise CommandError(f"There is no AWS connection named {name!r} (known: {known}).")
+    return found.as_aws()
+
+
+def same_connection(connection):
+    """Filter arguments for the rows that use `connection` (an aws.Connection)."""
+    return {"region": connection.region, "profile": connection.profile, "aws_connection_id": connection.connection_id}
+
+
 class Job(models.Model):
     """A piece of background work: its row is the truth about it, which pages read (never the broker).
 
@@ -22,7 +146,7 @@ class Job(models.Model):
     renews the lease as it goes (`heartbeat`), and concludes it one way (`conclude`: succeeded, or failed with
     AWS's error). A row whose lease ran out, or whose task never arrived, is found by the sweeper
     (`dashboard.jobs.sweep`), which re-queues it (`TASK`, at most `MAX_ATTEMPTS` starts) or times it out.
-    The job carries the AWS connection it must use (`region`, `profile`).
+    The job carries the AWS connection it must use (`aws_connection`, else `region` and `profile`).
     """
 
     PENDING, RUNNING, SUCCEEDED, FAILED, TIMED_OUT = "pending", "running", "succeeded", "failed", "timed_out"
@@ -40,6 +164,7 @@ class Job(models.Model):
     error_message = models.TextField(blank=True)
     region = models.CharField(max_length=32, blank=True, help_text="The AWS region the job works in.")
     profile = models.CharField(max_length=64, blank=True, help_text="The AWS profile; blank: the default chain.")
+    aws_connection = models.ForeignKey(AwsConnection, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     attempts = models.PositiveIntegerField(default=0, help_text="Starts: the first, retries, and takeovers.")
     lease_owner = models.CharField(max_length=255, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -65,7 +190,7 @@ class Job(models.Model):
         return self.is_finished and self.status != self.SUCCEEDED
 
     def connection(self):
-        return aws.Connection(self.region or settings.AWS_REGION, self.profile, settings.AWS_ENDPOINT_URL)
+        return connection_of(self)
 
     def _lease(self, now):
         return now + timedelta(seconds=self.lease_seconds())

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import aws, jobs, permissions
-from .models import ConnectionCheck, WorkerHeartbeat
+from .models import AwsConnection, ConnectionCheck, WorkerHeartbeat
 
 
 @shared_task(bind=True, acks_late=True)
@@ -15,9 +15,20 @@ def check_connection(self, check_id):
 
 
 def _check_connection(check):
-    identity = aws.call("sts", "get_caller_identity", check.connection())
+    connection = check.connection()
+    try:
+        identity = aws.call("sts", "get_caller_identity", connection)
+    except aws.AwsError as error:
+        if check.aws_connection_id:
+            AwsConnection.note_failure(check.aws_connection_id, error)
+        raise
     check.save_while_held(account=identity["Account"], arn=identity["Arn"])
-    return {"permissions": permissions.preflight(identity, check.connection())}
+    if check.aws_connection_id:
+        AwsConnection.objects.filter(pk=check.aws_connection_id).update(
+            account=identity["Account"], arn=identity["Arn"]
+        )
+        AwsConnection.note_success(check.aws_connection_id)
+    return {"permissions": permissions.preflight(identity, connection)}
 
 
 @shared_task(acks_late=True, expires=30)

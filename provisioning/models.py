@@ -9,8 +9,8 @@ from django.db.models import Case, F, Q, When
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import aws, events
-from dashboard.models import Job, LeaseLost  # noqa: F401 (provisioning.models.LeaseLost)
+from dashboard import events
+from dashboard.models import AwsConnection, Job, LeaseLost, connection_of  # noqa: F401 (provisioning.models.LeaseLost)
 
 
 class Setup(models.Model):
@@ -21,6 +21,9 @@ class Setup(models.Model):
     name = models.CharField(max_length=27, unique=True, help_text="Checked by names.validate_setup_name.")
     region = models.CharField(max_length=32)
     profile = models.CharField(max_length=64, blank=True, help_text="An AWS profile; blank: the default chain.")
+    aws_connection = models.ForeignKey(
+        AwsConnection, null=True, blank=True, on_delete=models.PROTECT, related_name="setups"
+    )
     config = models.JSONField(default=dict, blank=True, help_text="Every form value, by field name.")
     step_outputs = models.JSONField(
         default=dict, blank=True, help_text="What each step found or made: step key → {output key: value}."
@@ -38,7 +41,7 @@ class Setup(models.Model):
         return reverse("setup-detail", args=[self.name])
 
     def connection(self):
-        return aws.Connection(self.region, self.profile, settings.AWS_ENDPOINT_URL)
+        return connection_of(self)
 
     def active_run(self):
         return self.runs.filter(status__in=StepRun.ACTIVE).first()

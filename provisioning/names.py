@@ -4,24 +4,13 @@ Each validator raises ValidationError with a message that says what AWS accepts.
 """
 
 import ipaddress
-import re
 
 from django.core.exceptions import ValidationError
 
+from dashboard.validators import pattern_validator as _pattern
+from dashboard.validators import validate_profile, validate_region  # noqa: F401 (names.validate_region for callers)
+
 TAG_KEY = "bluegreen-dashboard:setup"
-
-
-def _pattern(regex, message, *, min_length=1, max_length=None):
-    compiled = re.compile(regex)
-
-    def validate(value):
-        if len(value) < min_length or (max_length and len(value) > max_length):
-            bounds = f"{min_length} to {max_length}" if max_length else f"at least {min_length}"
-            raise ValidationError(f"Use {bounds} characters (this has {len(value)}).")
-        if not compiled.fullmatch(value):
-            raise ValidationError(message)
-
-    return validate
 
 
 # The setup's name prefixes every resource name; 27 leaves room for the longest suffix (-tg-1) in a
@@ -32,8 +21,6 @@ validate_setup_name = _pattern(
     min_length=2,
     max_length=27,
 )
-validate_region = _pattern(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d", "Not a region name, such as us-east-1.")
-validate_profile = _pattern(r"[\w+=,.@-]*", "A profile name has letters, digits and + = , . @ _ - only.", min_length=0)
 validate_ecr_repository = _pattern(
     r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*",
     "An ECR repository name has lowercase letters, digits and . _ - / between them (e.g. team/web).",

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dashboard import aws
 from dashboard.audit import AuditEvent, record
-from dashboard.models import Job
+from dashboard.models import AwsConnection, Job, connection_of, same_connection
 from releases import action_kinds as kinds
 
 
@@ -19,9 +19,12 @@ class ReleaseTarget(models.Model):
     """A pipeline plus the CodeDeploy application and deployment group its deploy action uses, and what those use."""
 
     name = models.CharField(max_length=100, unique=True, help_text="The pipeline's name; the audit scope.")
-    pipeline_name = models.CharField(max_length=100, unique=True)
+    pipeline_name = models.CharField(max_length=100)
     region = models.CharField(max_length=32, help_text="The AWS region of the pipeline and all it uses.")
     profile = models.CharField(max_length=64, blank=True, help_text="The AWS profile; blank: the default chain.")
+    aws_connection = models.ForeignKey(
+        AwsConnection, null=True, blank=True, on_delete=models.PROTECT, related_name="targets"
+    )
     application_name = models.CharField(max_length=100, blank=True)
     deployment_group_name = models.CharField(max_length=100, blank=True)
     deploy_stage = models.CharField(max_length=100, blank=True)
@@ -69,6 +72,14 @@ class ReleaseTarget(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [  # a pipeline is known by its name in an account and region: one target each
+            models.UniqueConstraint(
+                fields=["pipeline_name", "region", "profile"],
+                condition=Q(aws_connection__isnull=True),
+                name="one_target_per_pipeline",
+            ),
+            models.UniqueConstraint(fields=["pipeline_name", "aws_connection"], name="one_target_per_connection"),
+        ]
 
     def __str__(self):
         return self.name
@@ -76,9 +87,25 @@ class ReleaseTarget(models.Model):
     def get_absolute_url(self):
         return reverse("release-target", args=[self.pk])
 
+    @classmethod
+    def free_name(cls, pipeline_name, connection):
+        """The pipeline's name, or, when a pipeline of that name in another account or region is tracked already,
+        the name with its connection's (or region's) after an @."""
+        where = AwsConnection.objects.filter(pk=connection.connection_id).values_list("name", flat=True).first()
+        candidates = [pipeline_name, f"{pipeline_name}@{where or connection.region}"]
+        candidates += [f"{candidates[1]}-{n}" for n in range(2, 100)]
+        taken = set(cls.objects.filter(name__startswith=pipeline_name).values_list("name", flat=True))
+        return next(name for name in candidates if name not in taken)[:100]
+
     def connection(self):
-        """The AWS connection every call about this target uses: its own region and profile."""
-        return aws.Connection(self.region or settings.AWS_REGION, self.profile, settings.AWS_ENDPOINT_URL)
+        """The AWS connection every call about this target uses: its AwsConnection, or its region and profile."""
+        return connection_of(self)
+
+    def peers(self):
+        """The targets reached through the same connection (one account and region, one set of credentials)."""
+        return ReleaseTarget.objects.filter(
+            region=self.region, profile=self.profile, aws_connection=self.aws_connection
+        )
 
     @property
     def failed_checks(self):
@@ -453,6 +480,7 @@ class EventSource(models.Model):
 
     region = models.CharField(max_length=32)
     profile = models.CharField(max_length=64, blank=True)
+    aws_connection = models.ForeignKey(AwsConnection, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     queue_url = models.CharField(max_length=2048)
     rule_name = models.CharField(max_length=64, blank=True)
     listened_at = models.DateTimeField(null=True, blank=True, help_text="The last receive AWS answered.")
@@ -467,13 +495,20 @@ class EventSource(models.Model):
     WAIT_SECONDS = 10  # each receive's long poll (SQS allows up to 20; below AWS_READ_TIMEOUT)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["region", "profile"], name="one_event_source_per_connection")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "profile"],
+                condition=Q(aws_connection__isnull=True),
+                name="one_event_source_per_connection",
+            ),
+            models.UniqueConstraint(fields=["aws_connection"], name="one_event_source_per_aws_connection"),
+        ]
 
     def __str__(self):
         return self.queue_url
 
     def connection(self):
-        return aws.Connection(self.region, self.profile, settings.AWS_ENDPOINT_URL)
+        return connection_of(self)
 
     @staticmethod
     def stale_after():
@@ -486,9 +521,13 @@ class EventSource(models.Model):
 
     @classmethod
     def for_target(cls, target):
-        return cls.objects.filter(region=target.region, profile=target.profile).first()
+        return cls.objects.filter(**same_connection(target.connection())).first()
+
+    @property
+    def key(self):
+        return (self.region, self.profile, self.aws_connection_id)
 
     @classmethod
     def healthy_connections(cls, now=None):
-        """(region, profile) of every queue whose events arrive."""
-        return {(s.region, s.profile) for s in cls.objects.all() if s.healthy(now)}
+        """(region, profile, AwsConnection id) of every queue whose events arrive."""
+        return {s.key for s in cls.objects.all() if s.healthy(now)}

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard.jobs import job_fragment, start_job
+from dashboard.models import placement
 from dashboard.roles import ADMIN, role_required
 from provisioning.models import Setup
 
@@ -23,11 +24,11 @@ def setup_repositories():
     return known
 
 
-def push_image(request, repository, tag, *, region="", profile="", **params):
-    """Queue a push of the sample image; into the setup's region and profile when it is for a setup."""
-    params = {"repository": repository, "tag": tag, **params}
-    connection = {"region": region or settings.AWS_REGION, "profile": profile}
-    return start_job(request, ImagePush, IMAGE_PUSH, params=params, repository=repository, tag=tag, **connection)
+def push_image(request, repository, tag, *, setup=None):
+    """Queue a push of the sample image; through the setup's connection when it is for a setup."""
+    params = {"repository": repository, "tag": tag, **({"setup": setup.name} if setup else {})}
+    where = placement(setup.aws_connection, region=setup.region, profile=setup.profile) if setup else placement()
+    return start_job(request, ImagePush, IMAGE_PUSH, params=params, repository=repository, tag=tag, **where)
 
 
 @require_http_methods(["GET", "POST"])
@@ -68,5 +69,5 @@ def setup_sample_image(request, name):
         messages.error(request, "This setup has no image repository yet.")
     else:
         repository, tag = setup.config["ecr_repository"], setup.config["image_tag"]
-        push_image(request, repository, tag, region=setup.region, profile=setup.profile, setup=setup.name)
+        push_image(request, repository, tag, setup=setup)
     return redirect(setup)

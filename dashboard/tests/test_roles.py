@@ -6,7 +6,7 @@ from django.utils.timezone import now
 
 from conftest import make_user
 from dashboard.audit import AuditEvent, record
-from dashboard.models import ConnectionCheck
+from dashboard.models import AwsConnection, ConnectionCheck
 from notifications.models import Channel, Delivery
 from provisioning.tests.factories import make_setup
 from releases.models import OperatorAction, ReleaseTarget, TrackRequest
@@ -20,6 +20,11 @@ MATRIX = {
     "overview": {"GET": VIEWER},
     "connection-check-create": {"POST": OPERATOR},
     "connection-check-detail": {"GET": VIEWER},
+    "connections": {"GET": VIEWER},
+    "connection-create": {"POST": ADMIN},
+    "connection-recheck": {"POST": OPERATOR},
+    "connection-check-status": {"GET": VIEWER},
+    "connection-delete": {"POST": ADMIN},
     "login": {"GET": PUBLIC, "POST": PUBLIC},
     "logout": {"POST": SIGNED_IN},
     "sso-start": {"GET": PUBLIC},
@@ -82,6 +87,8 @@ def url_kwargs(db, settings):
     settings.AWS_ENDPOINT_URL = "http://127.0.0.1:4566"
     SandboxHealth.objects.create(endpoint_url=settings.AWS_ENDPOINT_URL, document={"sandbox": True})
     check = ConnectionCheck.objects.create()
+    staging = AwsConnection.objects.create(name="staging", region="eu-west-1")
+    staging_check = ConnectionCheck.objects.create(aws_connection=staging)
     push = ImagePush.objects.create(repository="nginx")
     record("pipeline.execution_started", outcome=AuditEvent.OBSERVED, scope="shop", params={"execution_id": "e-1"})
     target = ReleaseTarget.objects.create(name="shop", pipeline_name="shop", region="us-east-1")
@@ -111,6 +118,9 @@ def url_kwargs(db, settings):
         "release-action-status": {"pk": action.pk},
         "release-untrack": {"pk": target.pk},
         "connection-check-detail": {"pk": check.pk},
+        "connection-recheck": {"pk": staging.pk},
+        "connection-check-status": {"pk": staging_check.pk},
+        "connection-delete": {"pk": staging.pk},
         "image-push-detail": {"pk": push.pk},
         "release-timeline": {"scope": "shop", "execution_id": "e-1"},
         "api-token-revoke": {"pk": 1},

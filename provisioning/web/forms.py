@@ -4,6 +4,7 @@ value typed once is there for every later step."""
 from django import forms
 from django.conf import settings
 
+from dashboard.forms import connection_field
 from provisioning import names
 from provisioning.models import Setup
 
@@ -50,6 +51,12 @@ def initial(setup):
     return {**defaults(setup.name, setup.outputs.get("account", "")), **setup.config}
 
 
+def placed(setup):
+    """The connect step's values of a setup: its name and where it works."""
+    connection = setup.aws_connection.name if setup.aws_connection_id else ""
+    return {"name": setup.name, "connection": connection, "region": setup.region, "profile": setup.profile}
+
+
 def name_field(validator, label, **kwargs):
     return forms.CharField(label=label, validators=[validator], **kwargs)
 
@@ -88,9 +95,10 @@ class ConnectForm(forms.Form):
         ),
         widget=forms.TextInput(attrs={"placeholder": "e.g. shop"}),
     )
+    connection = connection_field()
     region = name_field(names.validate_region, "Region")
     profile = forms.CharField(
-        label="Credentials",
+        label="Profile",
         required=False,
         validators=[names.validate_profile],
         help_text="An AWS profile name, or blank for the default chain (environment, instance or task role).",

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from dashboard import events, jobs
 from dashboard.audit import AuditEvent, record
 from dashboard.jobs import start_job
+from dashboard.models import placement
 from provisioning.models import DriftCheck, Setup, StepRun
 from provisioning.worker import steps
 
@@ -32,10 +33,9 @@ def waits_for_image(run):
 
 
 def create_setup(values, *, user=None, request=None, enqueue=True):
+    where = placement(values.get("connection"), region=values["region"], profile=values.get("profile", ""))
     with transaction.atomic():
-        setup = Setup.objects.create(
-            name=values["name"], region=values["region"], profile=values.get("profile", ""), created_by=user
-        )
+        setup = Setup.objects.create(name=values["name"], created_by=user, **where)
         run = start_step(setup, "connect", {}, user=user, request=request, enqueue=enqueue)
     return setup, run
 
@@ -50,11 +50,16 @@ def start_step(setup, key, values, *, user=None, request=None, enqueue=True, rec
             if setup.runs.filter(status__in=StepRun.ACTIVE).exists():
                 raise Busy(f"Another step of {setup.name} is still running.")
             if key == "connect":
-                setup.region = values.get("region", setup.region)
-                setup.profile = values.get("profile", setup.profile)
+                connection = values.get("connection", setup.aws_connection)
+                where = placement(
+                    connection, region=values.get("region", setup.region), profile=values.get("profile", setup.profile)
+                )
+                for field, value in where.items():
+                    setattr(setup, field, value)
+                values = {**values, "connection": connection.name if connection else ""}
             else:
                 setup.config.update(values)
-            setup.save(update_fields=["region", "profile", "config"])
+            setup.save(update_fields=["region", "profile", "aws_connection", "config"])
             plan = steps.get(key).plan(setup)
             if recreate:
                 plan = [steps.service.recreate_action(setup), *plan]

@@ -57,7 +57,7 @@ def step(request, name, step):
     _, run, available = states[steps.KEYS.index(step)]
     form_class = forms.FORMS[step]
     extra = {"setup": setup} if step == "connect" else {}
-    initial = {**forms.initial(setup), "name": setup.name, "region": setup.region, "profile": setup.profile}
+    initial = {**forms.initial(setup), **forms.placed(setup)}
     form = form_class(request.POST or None, initial=initial, **extra)
     if request.method == "POST" and available and step == "service" and request.POST.get("recreate") == "service":
         return start(request, setup, step, {}, recreate=True)  # with the values the failed run saved

@@ -107,7 +107,7 @@ def event_label(action):
 @register.inclusion_tag("releases/summary.html", takes_context=True)
 def release_targets_card(context):
     """The overview's card: every tracked target at a glance (polls its own fragment)."""
-    return {"summaries": display.summaries(), "etag": display.summary_etag(), "request": context.get("request")}
+    return {"groups": display.grouped_summaries(), "etag": display.summary_etag(), "request": context.get("request")}
 
 
 @register.filter

@@ -74,6 +74,7 @@ def request_action(target, kind, *, user, reason, expected=None, extra=None, req
                     requested_by=user,
                     region=target.region,
                     profile=target.profile,
+                    aws_connection_id=target.aws_connection_id,
                 )
                 # Checked after the insert, which fails while the same action is open: one that closed just before
                 # is visible here, so no moment lets a second one through.

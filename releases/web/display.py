@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from dashboard.models import ConnectionCheck
 from releases import action_kinds, clocks, offers
 from releases.models import Deployment, OperatorAction, ReleaseTarget
 from releases.web import release_progress
@@ -151,9 +152,27 @@ def poll_every(target):
 def summary_etag():
     """Changes whenever any target's shown state does: the overview card's fragment is redrawn only then. Each
     target by its row (pk and creation time), as the fragment cache keys it (releases/web/fragment_cache.py)."""
-    versions = ReleaseTarget.objects.order_by("pk").values_list("pk", "created_at", "version")
+    versions = ReleaseTarget.objects.order_by("pk").values_list(
+        "pk", "created_at", "version", "aws_connection__name", "aws_connection__account"
+    )
     return hashlib.sha1(repr(list(versions)).encode(), usedforsecurity=False).hexdigest()[:12]
 
 
 def summaries():
-    return [summary(t) for t in ReleaseTarget.objects.all()]
+    return [summary(t) for t in ReleaseTarget.objects.select_related("aws_connection")]
+
+
+def grouped_summaries():
+    """The summaries by account, region and connection, as the overview lists them. A target's account is its
+    connection's (as its latest check found, else its role's), or the dashboard's own as its latest check found."""
+    own = ConnectionCheck.objects.filter(aws_connection=None, status=ConnectionCheck.SUCCEEDED).first()
+    groups = {}
+    for item in summaries():
+        connection = item["target"].aws_connection
+        account = connection.shown_account if connection else (own.account if own else "")
+        key = (account, item["target"].region, connection.name if connection else "")
+        groups.setdefault(key, []).append(item)
+    return [
+        {"account": account, "region": region, "connection": name, "summaries": items}
+        for (account, region, name), items in sorted(groups.items())
+    ]

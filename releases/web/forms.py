@@ -1,8 +1,8 @@
 from django import forms
 from django.conf import settings
 
-from dashboard.validators import no_control_characters
-from provisioning.names import validate_profile, validate_region
+from dashboard.forms import connection_field
+from dashboard.validators import no_control_characters, validate_profile, validate_region
 
 
 class PollQuery(forms.Form):
@@ -21,6 +21,7 @@ class ConsoleQuery(PollQuery):
 
 
 class TrackForm(forms.Form):
+    connection = connection_field()
     pipeline_name = forms.RegexField(
         label="Pipeline name",
         regex=r"^[A-Za-z0-9.@_-]{1,100}$",
@@ -31,7 +32,7 @@ class TrackForm(forms.Form):
         max_length=32,
         required=False,  # blank: the dashboard's own region (AWS_REGION), as before there was a choice
         validators=[validate_region],
-        help_text="The AWS region the pipeline is in.",
+        help_text="The AWS region the pipeline is in (with a connection, the connection's).",
     )
     profile = forms.CharField(
         label="Profile",

@@ -65,7 +65,9 @@ def summary_markup(etag):
     """The overview's table of targets for this etag (display.summary_etag), the same for every viewer."""
     return _cached(
         f"releases:summary:{etag}",
-        lambda: render_to_string("releases/summary.html#targets", {"summaries": display.summaries(), "etag": etag}),
+        lambda: render_to_string(
+            "releases/summary.html#targets", {"groups": display.grouped_summaries(), "etag": etag}
+        ),
     )
 
 

@@ -24,7 +24,7 @@ def index(request):
 
 def _index_context(form):
     return {
-        "summaries": display.summaries(),
+        "groups": display.grouped_summaries(),
         "etag": display.summary_etag(),
         "form": form,
         "jobs": TrackRequest.objects.select_related("target")[:5],

@@ -9,6 +9,7 @@ and ECR image actions of the region to the queue; the queue's policy lets only t
 import json
 
 from dashboard import aws
+from dashboard.models import same_connection
 from releases.models import EventSource
 
 NAME = "release-dashboard-events"  # the rule's and the queue's
@@ -55,8 +56,7 @@ def register(connection):
             return None
         raise
     source, _ = EventSource.objects.update_or_create(
-        region=connection.region,
-        profile=connection.profile,
+        **same_connection(connection),
         defaults={"queue_url": url, "rule_name": NAME},
     )
     if source.error_code in MISSING_QUEUE:  # made again: the listener reads it from its next round

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from dashboard import aws
+from dashboard.models import same_connection
 from releases.models import EventSource, ReleaseTarget
 from releases.worker.fetch import DEPLOYMENTS, EXECUTIONS, LISTING, STATE
 
@@ -46,7 +47,7 @@ def receive(source, wait_seconds=None):
     messages = answer.get("Messages", [])
     events = [_parsed(m.get("Body")) for m in messages]
     now = timezone.now()
-    mark_due([e for e in events if e], source.region, source.profile, now)
+    mark_due([e for e in events if e], source.connection(), now)
     if messages:
         entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
         try:
@@ -75,10 +76,10 @@ def _parsed(body):
     return event if isinstance(event, dict) else None
 
 
-def mark_due(events, region, profile, now=None):
+def mark_due(events, connection, now=None):
     """Make the targets the events name due at once, with what moved (`ReleaseTarget.event_hints`: the pipeline,
     or its deployments) for the refresh to read; returns their ids."""
-    targets = list(ReleaseTarget.objects.filter(region=region, profile=profile)) if events else []
+    targets = list(ReleaseTarget.objects.filter(**same_connection(connection))) if events else []
     hints = {}
     for event in events:
         said = parts_moved(event)

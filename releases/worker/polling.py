@@ -21,6 +21,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from dashboard import aws
+from dashboard.models import AwsConnection
 from releases import gone
 from releases.models import Deployment, EventSource, Execution, OperatorAction, ReleaseTarget
 from releases.worker.fetch import EXECUTIONS, FULL, PROBE, TARGETS, Known, fetch
@@ -107,7 +108,11 @@ def refresh(target_id):
         seen = fetch(target, known(target), parts_to_read(target, events_arrive, started))
     except aws.AwsError as error:
         _failed(target_id, error)
+        if target.aws_connection_id:
+            AwsConnection.note_failure(target.aws_connection_id, error)
         return False
+    if target.aws_connection_id:
+        AwsConnection.note_success(target.aws_connection_id, started)
     with transaction.atomic():
         target = ReleaseTarget.objects.select_for_update().get(pk=target_id)
         changed = Observer(target, seen, baseline=target.polled_at is None).run()
@@ -138,7 +143,8 @@ def idle_targets():
     their changes by events (their refresh looks for themselves)."""
     idle = ReleaseTarget.objects.filter(active=False, poll_failures=0, polled_at__isnull=False)
     told = EventSource.healthy_connections()
-    return [pk for pk, region, profile in idle.values_list("pk", "region", "profile") if (region, profile) not in told]
+    keys = idle.values_list("pk", "region", "profile", "aws_connection")
+    return [pk for pk, *key in keys if tuple(key) not in told]
 
 
 def probe(target_id):
@@ -186,7 +192,7 @@ def _events_next_in(target, active, changed):
         return EVENTS_ACTIVE_SECONDS["waiting" if all(d.needs_action for d in running) else "moving"]
     if active:
         return EVENTS_WAITING_SECONDS
-    peers = ReleaseTarget.objects.filter(region=target.region, profile=target.profile).count()
+    peers = target.peers().count()
     return max(idle_seconds(), peers / IDLE_CALLS_PER_SECOND)
 
 

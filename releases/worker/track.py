@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from dashboard import aws, events
 from dashboard.audit import AuditEvent, record
+from dashboard.models import same_connection
 from releases.models import ReleaseTarget
 from releases.worker import event_rule, preflight, tracking
 from releases.worker.tracking import TrackingError
@@ -33,14 +34,15 @@ def track_pipeline(pipeline_name, *, connection, user=None, request=None):
         with transaction.atomic():
             target, created = ReleaseTarget.objects.get_or_create(
                 pipeline_name=pipeline_name,
-                defaults={"name": pipeline_name, "created_by": user, **fields},
+                **same_connection(connection),
+                defaults={"name": ReleaseTarget.free_name(pipeline_name, connection), "created_by": user, **fields},
             )
             if not created:
                 ReleaseTarget.objects.filter(pk=target.pk).update(**fields)
                 target.refresh_from_db()
                 target.bump()
     except IntegrityError:  # tracked by someone else at the same moment
-        return ReleaseTarget.objects.get(pipeline_name=pipeline_name)
+        return ReleaseTarget.objects.get(pipeline_name=pipeline_name, **same_connection(connection))
     _listen_for_events(connection)
     if created:
         record(
@@ -83,6 +85,7 @@ def target_fields(found):
     return {
         "region": found.connection.region,
         "profile": found.connection.profile,
+        "aws_connection_id": found.connection.connection_id,
         "application_name": found.config.get("ApplicationName", ""),
         "deployment_group_name": found.config.get("DeploymentGroupName", ""),
         "deploy_stage": found.deploy_stage,

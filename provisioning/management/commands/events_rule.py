@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from dashboard import aws
+from dashboard.models import named_connection
 from provisioning.worker import event_queue
 from releases.worker import event_rule
 
@@ -16,9 +17,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--region", default=settings.AWS_REGION, help="the pipelines' AWS region")
         parser.add_argument("--profile", default=settings.AWS_PROFILE, help="the AWS profile (blank: default chain)")
+        parser.add_argument("--connection", help="an AWS connection (Connections page) to use")
 
-    def handle(self, region, profile, **options):
-        connection = aws.Connection(region, profile, settings.AWS_ENDPOINT_URL)
+    def handle(self, region, profile, connection, **options):
+        connection = named_connection(connection) or aws.Connection(region, profile, settings.AWS_ENDPOINT_URL)
         try:
             source = event_queue.set_up(connection)
         except aws.AwsError as error:

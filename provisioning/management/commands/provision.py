@@ -37,6 +37,8 @@ class Command(BaseCommand):
                 option = {"dest": field_name, "help": " ".join(str(t) for t in (field.label, field.help_text) if t)}
                 if isinstance(field, django_forms.BooleanField):
                     option.update(type=yes_no, metavar="yes|no")
+                elif isinstance(field, django_forms.ModelChoiceField):
+                    option["metavar"] = "NAME"
                 elif isinstance(field, django_forms.ChoiceField):
                     option["choices"] = [str(value) for value, _ in field.choices]
                 parser.add_argument(f"--{field_name.replace('_', '-')}", **option)
@@ -70,7 +72,7 @@ class Command(BaseCommand):
         if setup is None:
             data, extra = forms.defaults(name), {}
         else:
-            data = {**forms.initial(setup), "region": setup.region, "profile": setup.profile}
+            data = {**forms.initial(setup), **forms.placed(setup)}
             extra = {"setup": setup} if key == "connect" else {}
         return forms.FORMS[key]({**data, **overrides, "name": name}, **extra)
 

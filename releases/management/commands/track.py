@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from dashboard import aws
+from dashboard.models import named_connection
 from releases.worker.track import TrackingError, track_pipeline
 
 
@@ -14,9 +15,10 @@ class Command(BaseCommand):
         parser.add_argument("pipeline", help="the CodePipeline pipeline's name")
         parser.add_argument("--region", default=settings.AWS_REGION, help="the pipeline's AWS region")
         parser.add_argument("--profile", default=settings.AWS_PROFILE, help="the AWS profile (blank: default chain)")
+        parser.add_argument("--connection", help="an AWS connection (Connections page) to use")
 
-    def handle(self, pipeline, region, profile, **options):
-        connection = aws.Connection(region, profile, settings.AWS_ENDPOINT_URL)
+    def handle(self, pipeline, region, profile, connection, **options):
+        connection = named_connection(connection) or aws.Connection(region, profile, settings.AWS_ENDPOINT_URL)
         try:
             target = track_pipeline(pipeline, connection=connection)
         except TrackingError as error:
