@@ -1,6 +1,7 @@
 """The Connections page in Chromium: an admin adds an account's role (bad input is refused and kept), its check
 shows the account and identity it acts as; a role that cannot be assumed shows AWS's refusal, and once its trust
-policy is fixed, "Check again" signs in; an unused connection is removed, one in use is not."""
+policy is fixed, "Check again" signs in; an unused connection is removed, one in use is not; the wizard's first
+step connects through a chosen connection."""
 
 import pytest
 from playwright.sync_api import expect
@@ -8,6 +9,7 @@ from playwright.sync_api import expect
 from dashboard import events
 from dashboard.audit import AuditEvent
 from dashboard.models import AwsConnection
+from provisioning.models import Setup
 from releases.models import ReleaseTarget
 
 from .accounts import DASHBOARD_ACCOUNT, PRODUCTION, STAGING, account_client, trust_policy, trusted_role
@@ -90,3 +92,23 @@ def test_a_connection_in_use_is_kept_and_an_unused_one_removed(sandbox, sign_in,
     expect(page.locator(".messages")).to_contain_text("Connection old removed")
     assert list(AwsConnection.objects.values_list("name", flat=True)) == ["staging"]
     assert AuditEvent.objects.filter(action=events.CONNECTION_REMOVED, target_id="old").exists()
+
+
+def test_the_wizard_connects_through_a_chosen_connection_in_its_account_and_region(
+    sandbox, worker, sign_in, admin_user, live_server
+):
+    staging = AwsConnection.objects.create(
+        name="staging", region="eu-west-1", credentials=AwsConnection.ROLE, role_arn=trusted_role(sandbox, STAGING)
+    )
+    page = sign_in(admin_user)
+    page.goto(f"{live_server.url}/setup/")
+    page.fill("#id_name", "shop")
+    page.select_option("#id_connection", "staging")
+    page.get_by_role("button", name="Connect").click()
+    expect(page.locator("#run [data-status]")).to_have_attribute("data-status", "succeeded")
+    expect(page.locator("#run")).to_contain_text(
+        f"account {STAGING} as arn:aws:sts::{STAGING}:assumed-role/bluegreen-dashboard/bluegreen-dashboard"
+    )
+    setup = Setup.objects.get(name="shop")
+    assert (setup.aws_connection, setup.region) == (staging, "eu-west-1")  # the connection's region, not the field's
+    assert sandbox.calls(by_account=True)[STAGING]["ecr"] == {"DescribeRepositories": 1}
