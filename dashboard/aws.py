@@ -57,6 +57,9 @@ NOT_SENT = {"EndpointConnectionError", "ConnectTimeoutError"}  # the connection 
 # InvalidAccessKeyId): an assumed role's session is renewed and the call sent once more.
 RENEW_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidClientTokenId"}
 RENEW_CODES |= {"UnrecognizedClientException", "InvalidAccessKeyId"}
+# Failures of the connection itself (its credentials, the role it assumes, the way to AWS), not of what was asked.
+CONNECTION_CODES = RENEW_CODES | {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthFailure"}
+CONNECTION_CODES |= {"SignatureDoesNotMatch", "EndpointConnectionError", "ConnectTimeoutError"}
 READ_PREFIXES = ("Describe", "Get", "List", "BatchGet", "Head", "Simulate", "TestEventPattern")
 
 
@@ -73,6 +76,10 @@ class AwsError(Exception):
         # A call that changes something, sent, whose answer never came (a read timeout, a dropped connection, a
         # 5xx): AWS may or may not have applied it. Only AWS's state can tell.
         self.outcome_unknown = outcome_unknown
+
+    @property
+    def about_the_connection(self):
+        return self.operation == "AssumeRole" or self.code in CONNECTION_CODES
 
     def as_dict(self):
         return {

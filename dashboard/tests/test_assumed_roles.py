@@ -68,3 +68,27 @@ def test_a_session_refused_as_expired_is_renewed_and_the_call_sent_again(sandbox
     assert aws.call("codepipeline", "list_pipelines", connection)["pipelines"] == []
     assert "refused as expired or unknown" in caplog.text
     assert sandbox.calls(by_account=True)[DASHBOARD_ACCOUNT]["sts"]["AssumeRole"] == 2
+
+
+def test_a_connection_is_shown_failing_for_its_own_failures_not_for_what_it_was_asked(sandbox, db):
+    from dashboard.models import AwsConnection
+    from releases.models import ReleaseTarget
+    from releases.worker import polling
+
+    def refreshed_through(name, role_arn):
+        connection = AwsConnection.objects.create(
+            name=name, region="us-east-1", credentials=AwsConnection.ROLE, role_arn=role_arn
+        )
+        target = ReleaseTarget.objects.create(name=name, pipeline_name="no-such-pipeline", aws_connection=connection)
+        polling.refresh(target.pk)
+        target.refresh_from_db()
+        connection.refresh_from_db()
+        return target, connection
+
+    target, working = refreshed_through("staging", trusted_role(sandbox, STAGING))
+    assert "PipelineNotFoundException" in target.poll_error
+    assert working.failed_at is None and working.error_code == ""
+
+    target, refused = refreshed_through("production", trusted_role(sandbox, PRODUCTION, trusted="999999999999"))
+    assert "AccessDenied" in target.poll_error
+    assert refused.failed_at is not None and refused.error_code == "AccessDenied" and not refused.healthy

@@ -108,7 +108,7 @@ def refresh(target_id):
         seen = fetch(target, known(target), parts_to_read(target, events_arrive, started))
     except aws.AwsError as error:
         _failed(target_id, error)
-        if target.aws_connection_id:
+        if target.aws_connection_id and error.about_the_connection:
             AwsConnection.note_failure(target.aws_connection_id, error)
         return False
     if target.aws_connection_id:
