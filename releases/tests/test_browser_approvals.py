@@ -32,6 +32,7 @@ def test_an_approval_is_shown_where_it_waits_and_approving_it_runs_the_deploy_st
     expect(approval).to_contain_text(APPROVAL_SUMMARY)
     expect(approval.locator(f'a[href="{APPROVAL_LINK}"]')).to_be_visible()
     expect(approval.locator("time[data-countdown]")).to_contain_text("in 167 h")  # 7 days, less the seconds gone
+    expect(page.locator("#needs-action")).to_contain_text("Waiting for approval (Approval/Review)")
 
     answer = confirm(page, A.APPROVE, "release notes read")
     assert answer.params["approval"] == "Review" and answer.params["stage"] == "Approval"
@@ -39,6 +40,7 @@ def test_an_approval_is_shown_where_it_waits_and_approving_it_runs_the_deploy_st
     assert (run["status"], run["summary"]) == ("Succeeded", "release notes read")
     poll_until(sandbox, awaiting_approval, deployment_status("Ready"), what="the deploy stage to run")
     expect(page.locator(APPROVAL)).to_have_count(0)
+    expect(page.locator("#needs-action")).to_contain_text("Waiting for reroute")  # the next one to act on
     expect(page.locator(f"#actions a[data-action={A.APPROVE}]")).to_have_count(0)
 
 

@@ -48,7 +48,7 @@ def summary(target):
         "deployment": deployment,
         "release": release,
         "traffic": traffic(target),
-        "needs_action": needs_action(release),
+        "needs_action": needs_action(release) or approval_needed(target),
     }
 
 
@@ -69,6 +69,19 @@ def needs_action(deployment):
             "then": "the original task set is terminated",
         }
     return None
+
+
+def approval_needed(target):
+    """A manual approval waiting for an answer, with its expiry; None when none waits."""
+    waiting = target.waiting_approvals()
+    if not waiting:
+        return None
+    approval = waiting[0]
+    return {
+        "what": f"Waiting for approval ({approval['stage']}/{approval['action']})",
+        "until": approval["expires_at"],
+        "then": "the approval fails, and the execution with it,",
+    }
 
 
 def lifecycle(deployment):
@@ -147,7 +160,7 @@ def console(target, execution_id=None, user_can_operate=False):
         "rollback_lifecycle": lifecycle(release.rollback),
         "task_sets": task_sets(deployment, release.rollback),
         "traffic": traffic(target),
-        "needs_action": needs_action(deployment),
+        "needs_action": needs_action(deployment) or approval_needed(target),
         "stages": stages(target),
         "executions": target.executions.all()[:10],
         "history": target.deployments.exclude(deployment_id=getattr(deployment, "deployment_id", ""))[:20],

@@ -69,7 +69,7 @@ class Observer:
                 }
             )
         known = self.target.pipeline_state
-        waiting_before = {(a["stage"], a["action"], a["execution_id"]) for a in self.target.waiting_approvals()}
+        waiting_before = _waiting(self.target)
         declaration = self.seen.declaration
         state = {
             "stages": stages,
@@ -79,8 +79,11 @@ class Observer:
         if state != {key: known.get(key) for key in state}:
             self.target.pipeline_state = state
             self.changed = True
-        for approval in self.target.waiting_approvals():
-            if (approval["stage"], approval["action"], approval["execution_id"]) not in waiting_before:
+        self._approval_events(waiting_before)
+
+    def _approval_events(self, waiting_before):
+        for key, approval in _waiting(self.target).items():
+            if key not in waiting_before:
                 self.observe(
                     events.APPROVAL_WAITING,
                     {
@@ -363,6 +366,10 @@ def _terminated_original(deployment):
         return True
     terminate = (deployment.info.get("blue_green") or {}).get("terminateBlueInstancesOnDeploymentSuccess") or {}
     return bool(deployment.blue) and terminate.get("action", "TERMINATE") == "TERMINATE"
+
+
+def _waiting(target):
+    return {(a["stage"], a["action"], a["execution_id"]): a for a in target.waiting_approvals()}
 
 
 def approvals(declaration):

@@ -123,16 +123,19 @@ def _answer_approval(status):
 
 def _approval_run(target, params, action):
     """The approval action's latest run in get_pipeline_state, when it is the run of the execution asked about."""
-    state = aws.call("codepipeline", "get_pipeline_state", action.connection(), name=target.pipeline_name)
-    for stage in state.get("stageStates", []):
-        if stage.get("stageName") != params["stage"]:
-            continue
-        if (stage.get("latestExecution") or {}).get("pipelineExecutionId") != params["execution_id"]:
-            return {}
-        for state_of_action in stage.get("actionStates", []):
-            if state_of_action.get("actionName") == params["approval"]:
-                return state_of_action.get("latestExecution") or {}
+    stage = _stage_state(target, params["stage"], action)
+    if (stage.get("latestExecution") or {}).get("pipelineExecutionId") != params["execution_id"]:
+        return {}
+    for state_of_action in stage.get("actionStates", []):
+        if state_of_action.get("actionName") == params["approval"]:
+            return state_of_action.get("latestExecution") or {}
     return {}
+
+
+def _stage_state(target, name, action):
+    """One stage of get_pipeline_state, read now ({} when the pipeline has no such stage)."""
+    state = aws.call("codepipeline", "get_pipeline_state", action.connection(), name=target.pipeline_name)
+    return next((stage for stage in state.get("stageStates", []) if stage.get("stageName") == name), {})
 
 
 def _approval_token(target, params, action):
@@ -192,13 +195,12 @@ def _stopped_execution(target, params, action):
 
 
 def _retried_stage(target, params, action):
-    state = aws.call("codepipeline", "get_pipeline_state", action.connection(), name=target.pipeline_name)
-    for stage in state.get("stageStates", []):
-        latest = stage.get("latestExecution") or {}
-        if stage.get("stageName") == params["stage"]:
-            retried = latest.get("pipelineExecutionId") == params["execution_id"] and latest.get("status") != "Failed"
-            return {"execution_id": params["execution_id"]} if retried else None
-    return None
+    stage = _stage_state(target, params["stage"], action)
+    if not stage:
+        return None
+    latest = stage.get("latestExecution") or {}
+    retried = latest.get("pipelineExecutionId") == params["execution_id"] and latest.get("status") != "Failed"
+    return {"execution_id": params["execution_id"]} if retried else None
 
 
 def _rerouted(target, params, action):
