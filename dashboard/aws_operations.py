@@ -83,6 +83,7 @@ OPERATIONS = [
     _op("codepipeline", "start_pipeline_execution", C, W),
     _op("codepipeline", "stop_pipeline_execution", C),
     _op("codepipeline", "retry_stage_execution", C),
+    _op("codepipeline", "put_approval_result", C),
     _op("codepipeline", "create_pipeline", W, extra=("codepipeline:TagResource",), passes=("pipeline_role",)),
     _op("codepipeline", "update_pipeline", W, passes=("pipeline_role",)),
     _op("codepipeline", "delete_pipeline", W),

@@ -54,6 +54,8 @@ REROUTE = "release.reroute"
 ROLLBACK = "release.rollback"
 TERMINATE_ORIGINAL = "release.terminate_original"
 REDEPLOY_PREVIOUS = "release.redeploy_previous"
+APPROVE = "release.approve"
+REJECT = "release.reject"
 OPERATOR_ACTIONS = (
     RELEASE_CHANGE,
     STOP_EXECUTION,
@@ -62,11 +64,14 @@ OPERATOR_ACTIONS = (
     ROLLBACK,
     TERMINATE_ORIGINAL,
     REDEPLOY_PREVIOUS,
+    APPROVE,
+    REJECT,
 )
 
 # Observed by the pollers (outcome observed, actor system)
 EXECUTION_STARTED = "pipeline.execution_started"
 STAGE_FAILED = "pipeline.stage_failed"
+APPROVAL_WAITING = "pipeline.approval_waiting"  # a manual approval action is InProgress
 EXECUTION_FINISHED = "pipeline.execution_finished"  # params["status"]: Succeeded, Failed, Stopped, Superseded
 DEPLOYMENT_CREATED = "deployment.created"
 LIFECYCLE_EVENT = "deployment.lifecycle_event"  # params["event"], params["status"]
@@ -105,8 +110,11 @@ LABELS = {
     ROLLBACK: "Stop and roll back",
     TERMINATE_ORIGINAL: "Terminate original task set",
     REDEPLOY_PREVIOUS: "Redeploy previous revision",
+    APPROVE: "Approve",
+    REJECT: "Reject",
     EXECUTION_STARTED: "Execution started",
     STAGE_FAILED: "Stage failed",
+    APPROVAL_WAITING: "Approval waiting",
     EXECUTION_FINISHED: "Execution finished",
     DEPLOYMENT_CREATED: "Deployment created",
     LIFECYCLE_EVENT: "Lifecycle event",

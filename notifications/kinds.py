@@ -8,6 +8,7 @@ TERMINATION_WAIT_ENDING = "termination_wait_ending"
 DEPLOYMENT_FAILED = "deployment_failed"
 ROLLED_BACK = "rolled_back"
 STAGE_FAILED = "stage_failed"
+APPROVAL_WAITING = "approval_waiting"
 TEST = "test"
 
 LABELS = {
@@ -17,6 +18,7 @@ LABELS = {
     DEPLOYMENT_FAILED: "A deployment failed or was stopped",
     ROLLED_BACK: "A deployment was rolled back",
     STAGE_FAILED: "A pipeline stage failed",
+    APPROVAL_WAITING: "A pipeline's manual approval waits for someone to approve or reject it",
 }
 CHOICES = list(LABELS.items())
 FAILED_STATUSES = {"Failed", "Stopped"}
@@ -38,4 +40,10 @@ def from_audit_event(event):
     if event.action == events.STAGE_FAILED:
         stage, execution = params.get("stage", "a stage"), params.get("execution_id", "")
         return STAGE_FAILED, f"{STAGE_FAILED}:{execution}:{stage}", f"{scope}: stage {stage} failed in {execution}"
+    if event.action == events.APPROVAL_WAITING:
+        stage, action, execution = params.get("stage", ""), params.get("action", ""), params.get("execution_id", "")
+        title = f"{scope}: approval {stage}/{action} waits for someone to approve or reject it"
+        if params.get("summary"):
+            title += f": {params['summary']}"
+        return APPROVAL_WAITING, f"{APPROVAL_WAITING}:{execution}:{stage}:{action}", title
     return None

@@ -1,4 +1,4 @@
-"""The seven operator actions: their keys, labels, audit events, button styles and what each does. Pure data,
+"""The nine operator actions: their keys, labels, audit events, button styles and what each does. Pure data,
 read by the model (choices), the console (buttons and dialogs) and the worker (audit events)."""
 
 from dataclasses import dataclass
@@ -12,6 +12,8 @@ REROUTE = "reroute"
 ROLLBACK = "rollback"
 TERMINATE_ORIGINAL = "terminate_original"
 REDEPLOY_PREVIOUS = "redeploy_previous"
+APPROVE = "approve"
+REJECT = "reject"
 
 
 @dataclass(frozen=True)
@@ -62,5 +64,19 @@ KINDS = {
         events.REDEPLOY_PREVIOUS,
         "danger",
         "Creates a new CodeDeploy blue/green deployment of the task definition that ran before the last release.",
+    ),
+    APPROVE: Kind(
+        "Approve",
+        events.APPROVE,
+        "primary",
+        "Approves the pipeline's manual approval with your reason as its summary; the execution goes on to the next "
+        "stage.",
+    ),
+    REJECT: Kind(
+        "Reject",
+        events.REJECT,
+        "danger",
+        "Rejects the pipeline's manual approval with your reason as its summary; the stage fails and the execution "
+        "stops there.",
     ),
 }

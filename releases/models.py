@@ -1,7 +1,7 @@
 """Tracked release targets, what the pollers saw of them, and the operator actions taken on them."""
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -13,6 +13,8 @@ from dashboard import aws
 from dashboard.audit import AuditEvent, record
 from dashboard.models import AwsConnection, Job, connection_of, same_connection
 from releases import action_kinds as kinds
+
+APPROVAL_TIMEOUT = timedelta(days=7)  # a manual approval action fails when nobody answers it in 7 days
 
 
 class ReleaseTarget(models.Model):
@@ -160,6 +162,23 @@ class ReleaseTarget(models.Model):
     def latest_release_deployment(self):
         """The newest deployment that is not a rollback."""
         return self._latest("release", lambda: self.deployments.filter(rollback_of="").first())
+
+    def waiting_approvals(self):
+        """The manual approval actions waiting for an answer, as last seen: where they wait, what their declaration
+        says (summary and link) and when they expire (AWS times them out 7 days after they start:
+        https://docs.aws.amazon.com/codepipeline/latest/userguide/limits.html)."""
+        declared = {(a["stage"], a["action"]): a for a in self.pipeline_state.get("approvals", [])}
+        waiting = []
+        for stage in self.pipeline_state.get("stages", []):
+            for action in stage["actions"]:
+                approval = declared.get((stage["name"], action["name"]))
+                if approval is None or action["status"] != "InProgress":
+                    continue
+                since = datetime.fromisoformat(action["changed_at"]) if action.get("changed_at") else None
+                expires_at = since + APPROVAL_TIMEOUT if since else None
+                where = {"execution_id": stage["execution_id"], "since": since, "expires_at": expires_at}
+                waiting.append({**approval, **where})
+        return waiting
 
     def latest_execution(self):
         return self._latest("execution", lambda: self.executions.order_by("-started_at", "-id").first())
@@ -333,7 +352,7 @@ class OperatorAction(Job):
 
     RELEASE_CHANGE, STOP_EXECUTION, RETRY_STAGE = kinds.RELEASE_CHANGE, kinds.STOP_EXECUTION, kinds.RETRY_STAGE
     REROUTE, ROLLBACK, TERMINATE_ORIGINAL = kinds.REROUTE, kinds.ROLLBACK, kinds.TERMINATE_ORIGINAL
-    REDEPLOY_PREVIOUS = kinds.REDEPLOY_PREVIOUS
+    REDEPLOY_PREVIOUS, APPROVE, REJECT = kinds.REDEPLOY_PREVIOUS, kinds.APPROVE, kinds.REJECT
     KINDS = [(key, kind.label) for key, kind in kinds.KINDS.items()]
     # Job's statuses under the names an operator reads: pending is requested, running is sent.
     PENDING = REQUESTED = "requested"

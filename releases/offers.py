@@ -17,6 +17,9 @@ def available(target):
     failed = _failed_stage(target, execution)
     if failed:
         offered[A.RETRY_STAGE] = {"execution_id": execution.execution_id, "stage": failed}
+    for approval in target.waiting_approvals()[:1]:  # parallel approvals are answered one after the other
+        params = {"execution_id": approval["execution_id"], "stage": approval["stage"], "approval": approval["action"]}
+        offered[A.APPROVE] = offered[A.REJECT] = params
     deployment = current_deployment(target)
     if deployment and deployment.is_active:
         params = {"deployment_id": deployment.deployment_id}

@@ -16,6 +16,7 @@ log = logging.getLogger("sandbox")
 ACTION_SECONDS = 2  # how long a source action or the deploy action's preparation takes
 STOP_SECONDS = 1
 DEPLOY_ACTION_TIMEOUT = timedelta(days=5)  # CodePipeline quotas: CodeDeploy ECS (blue/green) deploy actions
+APPROVAL_TIMEOUT = timedelta(days=7)  # CodePipeline quotas: a manual approval action fails unanswered after 7 days
 READ_ONLY_TASKDEF_KEYS = {
     "taskDefinitionArn",
     "revision",
@@ -296,6 +297,8 @@ class Execution:
                     f"The action timed out: CodeDeploy deployment {run.deployment_id} did not finish within "
                     f"{DEPLOY_ACTION_TIMEOUT.days} days."
                 )
+                if run.category == "Approval":
+                    message = f"The approval was not answered within {APPROVAL_TIMEOUT.days} days."
                 run.end("Failed", self.now, message, {"code": "JobFailed", "message": message})
                 self._touch()
 
@@ -532,6 +535,7 @@ class Execution:
     def _approval(self, run: ActionRun) -> None:
         run.token = str(uuid.uuid4())
         run.summary = (run.declaration.get("configuration") or {}).get("CustomData")
+        run.deadline = run.start + APPROVAL_TIMEOUT
 
     def approve(self, run: ActionRun, status: str, summary: str | None) -> None:
         run.end("Succeeded" if status == "Approved" else "Failed", self.now, summary)

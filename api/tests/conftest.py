@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from api.models import ApiToken
-from releases.tests.conftest import boto, history, ready, sandbox, tracked, tutorial  # noqa: F401
+from releases.tests.conftest import awaiting_approval, boto, history, ready, sandbox, tracked, tutorial  # noqa: F401
 
 
 def make_token(owner, scope=ApiToken.OPERATE, name=None, days=30):

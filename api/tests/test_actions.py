@@ -68,3 +68,15 @@ def test_an_action_aws_refuses_shows_its_code_and_message(client, operate_token,
     assert done["status"] == action.status == "rejected"
     assert done["error"] == {"code": action.error_code, "message": action.error_message}
     assert done["error"]["message"].startswith("The deployment is not waiting for that any more.")
+
+
+def test_an_approval_is_offered_and_approved_through_the_api(client, operate_token, awaiting_approval, worker):
+    offered = client.get(f"/api/targets/{awaiting_approval.pk}/actions", headers=bearer(operate_token)).json()
+    (approve,) = [a for a in offered["actions"] if a["kind"] == "approve"]
+    assert approve["params"]["approval"] == "Review" and approve["params"]["stage"] == "Approval"
+    assert "reject" in {a["kind"] for a in offered["actions"]}
+
+    first = post(client, operate_token, awaiting_approval, "approve", reason="notes read", **approve["params"])
+    assert first.status_code == 202
+    done = wait_for(finished(client, operate_token, first.json()["status_url"]), what="the approval to be sent")
+    assert done["status"] == "confirmed" and done["params"]["approval"] == "Review"

@@ -49,7 +49,11 @@ _GROUPS = [
         ],
     ),
     ("operator", "Operator actions", list(events.OPERATOR_ACTIONS)),
-    ("pipeline", "Pipeline (observed)", [events.EXECUTION_STARTED, events.STAGE_FAILED, events.EXECUTION_FINISHED]),
+    (
+        "pipeline",
+        "Pipeline (observed)",
+        [events.EXECUTION_STARTED, events.APPROVAL_WAITING, events.STAGE_FAILED, events.EXECUTION_FINISHED],
+    ),
     (
         "deployment",
         "Deployment (observed)",

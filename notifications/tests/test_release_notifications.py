@@ -1,12 +1,20 @@
 """What a release does reaches the channels once each, with a link to its console: a deployment waiting for a
-reroute (Slack-compatible webhook), a wait about to end, a failed deployment by e-mail through a real SMTP server."""
+reroute and an approval waiting (Slack-compatible webhook), a wait about to end, a failed deployment by e-mail
+through a real SMTP server."""
 
 import pytest
 from django.conf import settings
 
 from notifications import kinds, triggers
 from notifications.models import Channel, Delivery
-from releases.tests.conftest import deployment_status, poll_until, wait_for
+from releases.tests.conftest import (
+    APPROVAL_SUMMARY,
+    add_approval_stage,
+    approval_waits,
+    deployment_status,
+    poll_until,
+    wait_for,
+)
 from releases.worker import polling
 
 from .receivers import HttpReceiver, SmtpReceiver
@@ -40,6 +48,27 @@ def test_a_deployment_waiting_for_a_reroute_is_told_once_with_a_link_to_its_cons
         f"traffic\n<{link}|Open in the dashboard>"
     )
     assert Delivery.objects.get().status == Delivery.SENT
+
+
+def test_an_approval_waiting_is_told_once_with_its_summary_and_a_link_to_its_console(
+    worker, slack, tracked, tutorial, sandbox, boto
+):
+    add_approval_stage(boto, tutorial)
+    tutorial.push_image()
+    target = poll_until(sandbox, tracked, approval_waits, what="the approval to wait")
+    wait_for(lambda: slack.received, timeout=15, what="the Slack message")
+    for _ in range(3):  # later refreshes see the same approval waiting
+        polling.refresh(target.pk)
+        sandbox.advance(5)
+
+    (message,) = [slack.json(i) for i in range(len(slack.received))]
+    execution = target.latest_execution().execution_id
+    link = f"{settings.PUBLIC_URL}{target.get_absolute_url()}?release={execution}"
+    assert message["text"] == (
+        f"{target.name}: approval Approval/Review waits for someone to approve or reject it: {APPROVAL_SUMMARY}"
+        f"\n<{link}|Open in the dashboard>"
+    )
+    assert Delivery.objects.get().kind == kinds.APPROVAL_WAITING
 
 
 def test_a_ready_wait_about_to_end_is_told_once(slack, ready, settings):

@@ -98,6 +98,20 @@ def test_a_changed_pipeline_declaration_is_updated_in_place(aws, sandbox):
     assert detail(run, "artifact_bucket") == "already there (ours)"
 
 
+def test_the_approval_option_adds_a_manual_approval_stage_before_deploy_and_a_rerun_removes_it(aws, sandbox):
+    provision("--until", "pipeline", "--sample-image", "--approval", "yes", "--approval-summary", "Check staging")
+    stages = aws.codepipeline.get_pipeline(name="shop-pipeline")["pipeline"]["stages"]
+    assert [stage["name"] for stage in stages] == ["Source", "Approval", "Deploy"]
+    (approval,) = stages[1]["actions"]
+    assert approval["actionTypeId"] == {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"}
+    assert approval["configuration"] == {"CustomData": "Check staging"}
+
+    provision("--until", "pipeline", "--approval", "no")
+    stages = aws.codepipeline.get_pipeline(name="shop-pipeline")["pipeline"]["stages"]
+    assert [stage["name"] for stage in stages] == ["Source", "Deploy"]
+    assert "Changed pipeline shop-pipeline: stages[Approval] from present to (none)" in labels(last_run("pipeline"))
+
+
 def test_what_aws_cannot_change_in_place_is_said_plainly_with_what_can_be_done(aws, sandbox):
     provision("--until", "service", "--sample-image")
 

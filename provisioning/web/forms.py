@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 
 from dashboard.forms import connection_field
+from dashboard.validators import no_control_characters
 from provisioning import names
 from provisioning.models import Setup
 
@@ -41,6 +42,8 @@ def defaults(setup_name, account=""):
         "termination_wait_minutes": 60,
         "deployment_config": DEPLOYMENT_CONFIGS[0],
         "rollback_on_failure": True,
+        "approval": False,  # the tutorial's pipeline has none
+        "approval_summary": "",
         "verify_mode": "push",
         **suggested,
     }
@@ -241,6 +244,14 @@ class PipelineForm(forms.Form):
     artifact_bucket = name_field(names.validate_s3_bucket, "Artifact bucket")
     events_role = name_field(names.validate_iam_role, "Role that starts the pipeline on an image push")
     image_rule = name_field(names.validate_event_rule, "EventBridge rule")
+    approval = forms.BooleanField(label="Add a manual approval stage before Deploy", required=False)
+    approval_summary = forms.CharField(
+        label="What the approver should check",
+        required=False,
+        max_length=500,  # CodePipeline's limit for an approval's CustomData
+        validators=[no_control_characters],
+        help_text="Optional; shown with the approval in the release console and the AWS console.",
+    )
 
 
 class VerifyForm(forms.Form):

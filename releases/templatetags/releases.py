@@ -85,6 +85,15 @@ def dashboard_clock(aws_time, target):
 
 
 @register.filter
+def deadline_time(moment):
+    """18:21 for a deadline within a day, Mon 18:21 for a later one (a manual approval waits up to 7 days)."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    return local.strftime("%H:%M") if moment - timezone.now() < timedelta(days=1) else local.strftime("%a %H:%M")
+
+
+@register.filter
 def countdown(deadline):
     """ "in 4 min 10 s" until a deadline on the dashboard's clock; "now" once it has passed, never negative."""
     if deadline is None:

@@ -118,3 +118,44 @@ def ready(tracked, tutorial, sandbox):
     """A new image pushed and its deployment waiting for a reroute (Ready), as the database knows it."""
     tutorial.push_image()
     return poll_until(sandbox, tracked, deployment_status("Ready"), what="Ready")
+
+
+APPROVAL_SUMMARY = "Check the release notes before it ships"
+APPROVAL_LINK = "https://example.com/release-notes"
+
+
+def add_approval_stage(aws, t):
+    """What an operator does in the CodePipeline console: a Manual approval stage between Source and Deploy."""
+    pipeline = aws.codepipeline.get_pipeline(name=t.pipeline)["pipeline"]
+    approval = {
+        "name": "Approval",
+        "actions": [
+            {
+                "name": "Review",
+                "actionTypeId": {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"},
+                "configuration": {"CustomData": APPROVAL_SUMMARY, "ExternalEntityLink": APPROVAL_LINK},
+                "runOrder": 1,
+            }
+        ],
+    }
+    pipeline["stages"].insert(1, approval)
+    aws.codepipeline.update_pipeline(pipeline=pipeline)
+
+
+def approval_waits(target):
+    return bool(target.waiting_approvals())
+
+
+@pytest.fixture
+def awaiting_approval(tracked, tutorial, boto, sandbox):
+    """The tracked pipeline, given an approval stage, with a new image's execution waiting at it."""
+    add_approval_stage(boto, tutorial)
+    tutorial.push_image()
+    return poll_until(sandbox, tracked, approval_waits, what="the approval to wait")
+
+
+def approval_state(aws, t):
+    """The approval action's latest run, as get_pipeline_state shows it."""
+    state = aws.codepipeline.get_pipeline_state(name=t.pipeline)
+    stage = next(s for s in state["stageStates"] if s["stageName"] == "Approval")
+    return stage["actionStates"][0].get("latestExecution") or {}

@@ -1,5 +1,6 @@
-"""Each of the seven operator actions, as an operator uses it: from the console page in a real browser, through its
-dialog, with AWS (the sandbox, read back with boto3) seen to act. And a viewer, who may watch but not act."""
+"""Each of the seven release and deployment actions (approvals: test_browser_approvals.py), as an operator uses
+it: from the console page in a real browser, through its dialog, with AWS (the sandbox, read back with boto3) seen to
+act. And a viewer, who may watch but not act."""
 
 import time
 

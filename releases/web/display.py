@@ -48,7 +48,7 @@ def summary(target):
         "deployment": deployment,
         "release": release,
         "traffic": traffic(target),
-        "needs_action": needs_action(release),
+        "needs_action": needs_action(release) or approval_needed(target),
     }
 
 
@@ -69,6 +69,19 @@ def needs_action(deployment):
             "then": "the original task set is terminated",
         }
     return None
+
+
+def approval_needed(target):
+    """A manual approval waiting for an answer, with its expiry; None when none waits."""
+    waiting = target.waiting_approvals()
+    if not waiting:
+        return None
+    approval = waiting[0]
+    return {
+        "what": f"Waiting for approval ({approval['stage']}/{approval['action']})",
+        "until": approval["expires_at"],
+        "then": "the approval fails, and the execution with it,",
+    }
 
 
 def lifecycle(deployment):
@@ -119,6 +132,20 @@ def answer_now(action):
     return message
 
 
+def stages(target):
+    """The pipeline's stages as last seen, each with the manual approvals waiting in it (and the trigger of the
+    execution that waits: who or what started it)."""
+    waiting, approvals = {}, target.waiting_approvals()
+    ids = [approval["execution_id"] for approval in approvals]
+    triggers = dict(target.executions.filter(execution_id__in=ids).values_list("execution_id", "trigger"))
+    for approval in approvals:
+        approval["trigger"] = triggers.get(approval["execution_id"]) or {}
+        if not approval["external_link"].startswith(("https://", "http://")):  # never a javascript: link
+            approval["external_link"] = ""
+        waiting.setdefault(approval["stage"], []).append(approval)
+    return [{**stage, "approvals": waiting.get(stage["name"], [])} for stage in target.pipeline_state.get("stages", [])]
+
+
 def console(target, execution_id=None, user_can_operate=False):
     release = release_progress.current_release(target, execution_id)
     deployment = release.deployment or target.latest_deployment()
@@ -133,8 +160,8 @@ def console(target, execution_id=None, user_can_operate=False):
         "rollback_lifecycle": lifecycle(release.rollback),
         "task_sets": task_sets(deployment, release.rollback),
         "traffic": traffic(target),
-        "needs_action": needs_action(deployment),
-        "stages": target.pipeline_state.get("stages", []),
+        "needs_action": needs_action(deployment) or approval_needed(target),
+        "stages": stages(target),
         "executions": target.executions.all()[:10],
         "history": target.deployments.exclude(deployment_id=getattr(deployment, "deployment_id", ""))[:20],
         "offered": [(kind, action_kinds.KINDS[kind], params) for kind, params in offered.items()],

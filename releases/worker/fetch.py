@@ -1,8 +1,9 @@
 """What one refresh asks AWS about a target, with as few calls as AWS allows. Runs in workers only.
 
-A full refresh: get_pipeline_state, list_pipeline_executions, list_deployments (every page, but only of the
-deployments created since the newest one already known), then batch_get_deployments in chunks of 25 for the
-deployments that are new or still active, and one batch_get_deployment_targets per active deployment.
+A full refresh: get_pipeline_state (and get_pipeline when the pipeline's version changed: its approvals' summaries
+and links), list_pipeline_executions, list_deployments (every page, but only of the deployments created since the
+newest one already known), then batch_get_deployments in chunks of 25 for the deployments that are new or still
+active, and one batch_get_deployment_targets per active deployment.
 While events arrive a refresh reads only some `parts` (polling.py decides which): STATE (get_pipeline_state),
 EXECUTIONS (list_pipeline_executions), LISTING (list_deployments), DEPLOYMENTS (batch_get_deployments), TARGETS
 (batch_get_deployment_targets of the deployments known to be active: what moves without an event, traffic and
@@ -62,6 +63,7 @@ class Seen:
     previous: dict = field(default_factory=dict)  # deployment id -> the task definition revision before its own
     clock_offset: float | None = None  # seconds AWS's clock is ahead of the dashboard's, from the Date headers
     parts: set = field(default_factory=lambda: set(FULL))  # what this refresh read
+    declaration: dict | None = None  # get_pipeline's, read when the pipeline's version is not the one known
 
 
 def fetch(target, known, parts=FULL):
@@ -76,6 +78,9 @@ def fetch(target, known, parts=FULL):
     seen = Seen(None, None, [], parts=parts)
     if STATE in parts:
         seen.state = meter.call("codepipeline", "get_pipeline_state", name=target.pipeline_name)
+        if seen.state.get("pipelineVersion") != target.pipeline_state.get("version"):
+            # An approval's summary and link are in the declaration only: read again when the pipeline changed.
+            seen.declaration = meter.call("codepipeline", "get_pipeline", name=target.pipeline_name)["pipeline"]
     if EXECUTIONS in parts:
         seen.executions = meter.call(
             "codepipeline", "list_pipeline_executions", pipelineName=target.pipeline_name, maxResults=EXECUTIONS_SHOWN

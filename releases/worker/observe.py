@@ -68,9 +68,33 @@ class Observer:
                     "actions": [_action(a) for a in stage.get("actionStates", [])],
                 }
             )
-        if stages != self.target.pipeline_state.get("stages"):
-            self.target.pipeline_state = {"stages": stages}
+        known = self.target.pipeline_state
+        waiting_before = _waiting(self.target)
+        declaration = self.seen.declaration
+        state = {
+            "stages": stages,
+            "version": declaration["version"] if declaration else known.get("version"),
+            "approvals": approvals(declaration) if declaration else known.get("approvals", []),
+        }
+        if state != {key: known.get(key) for key in state}:
+            self.target.pipeline_state = state
             self.changed = True
+        self._approval_events(waiting_before)
+
+    def _approval_events(self, waiting_before):
+        for key, approval in _waiting(self.target).items():
+            if key not in waiting_before:
+                self.observe(
+                    events.APPROVAL_WAITING,
+                    {
+                        "execution_id": approval["execution_id"],
+                        "stage": approval["stage"],
+                        "action": approval["action"],
+                        "summary": approval["custom_data"],
+                        "url": approval["external_link"],
+                        "expires_at": iso(approval["expires_at"]) or "",
+                    },
+                )
 
     def executions(self):
         ids = [summary["pipelineExecutionId"] for summary in self.seen.executions]
@@ -342,6 +366,25 @@ def _terminated_original(deployment):
         return True
     terminate = (deployment.info.get("blue_green") or {}).get("terminateBlueInstancesOnDeploymentSuccess") or {}
     return bool(deployment.blue) and terminate.get("action", "TERMINATE") == "TERMINATE"
+
+
+def _waiting(target):
+    return {(a["stage"], a["action"], a["execution_id"]): a for a in target.waiting_approvals()}
+
+
+def approvals(declaration):
+    """The pipeline's manual approval actions, with the summary and link their configuration gives reviewers."""
+    return [
+        {
+            "stage": stage["name"],
+            "action": action["name"],
+            "custom_data": (action.get("configuration") or {}).get("CustomData", ""),
+            "external_link": (action.get("configuration") or {}).get("ExternalEntityLink", ""),
+        }
+        for stage in declaration.get("stages", [])
+        for action in stage.get("actions", [])
+        if action.get("actionTypeId", {}).get("category") == "Approval"
+    ]
 
 
 def _action(state):

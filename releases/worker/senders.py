@@ -102,6 +102,53 @@ def _redeploy_previous(target, params, action):
     return {"new_deployment_id": answer.get("deploymentId", "")}, request_id
 
 
+def _answer_approval(status):
+    def send_answer(target, params, action):
+        """put_approval_result needs the token of the approval's current run, which only get_pipeline_state gives
+        (read now: a token read at an earlier refresh may belong to a run that has ended)."""
+        _, request_id = call(
+            action,
+            "codepipeline",
+            "put_approval_result",
+            pipelineName=target.pipeline_name,
+            stageName=params["stage"],
+            actionName=params["approval"],
+            result={"summary": action.reason[:512], "status": status},
+            token=_approval_token(target, params, action),
+        )
+        return {"approval_status": status}, request_id
+
+    return send_answer
+
+
+def _approval_run(target, params, action):
+    """The approval action's latest run in get_pipeline_state, when it is the run of the execution asked about."""
+    stage = _stage_state(target, params["stage"], action)
+    if (stage.get("latestExecution") or {}).get("pipelineExecutionId") != params["execution_id"]:
+        return {}
+    for state_of_action in stage.get("actionStates", []):
+        if state_of_action.get("actionName") == params["approval"]:
+            return state_of_action.get("latestExecution") or {}
+    return {}
+
+
+def _stage_state(target, name, action):
+    """One stage of get_pipeline_state, read now ({} when the pipeline has no such stage)."""
+    state = aws.call("codepipeline", "get_pipeline_state", action.connection(), name=target.pipeline_name)
+    return next((stage for stage in state.get("stageStates", []) if stage.get("stageName") == name), {})
+
+
+def _approval_token(target, params, action):
+    run = _approval_run(target, params, action)
+    if run.get("status") != "InProgress" or not run.get("token"):
+        raise aws.AwsError(
+            "ApprovalNotWaiting",
+            f"The approval {params['stage']}/{params['approval']} of execution {params['execution_id']} no longer "
+            f"waits (it is {run.get('status') or 'not running'}).",
+        )
+    return run["token"]
+
+
 SENDERS = {
     A.RELEASE_CHANGE: _release_change,
     A.STOP_EXECUTION: _stop_execution,
@@ -110,6 +157,8 @@ SENDERS = {
     A.ROLLBACK: _rollback,
     A.TERMINATE_ORIGINAL: _continue("TERMINATION_WAIT"),
     A.REDEPLOY_PREVIOUS: _redeploy_previous,
+    A.APPROVE: _answer_approval("Approved"),
+    A.REJECT: _answer_approval("Rejected"),
 }
 
 
@@ -146,13 +195,12 @@ def _stopped_execution(target, params, action):
 
 
 def _retried_stage(target, params, action):
-    state = aws.call("codepipeline", "get_pipeline_state", action.connection(), name=target.pipeline_name)
-    for stage in state.get("stageStates", []):
-        latest = stage.get("latestExecution") or {}
-        if stage.get("stageName") == params["stage"]:
-            retried = latest.get("pipelineExecutionId") == params["execution_id"] and latest.get("status") != "Failed"
-            return {"execution_id": params["execution_id"]} if retried else None
-    return None
+    stage = _stage_state(target, params["stage"], action)
+    if not stage:
+        return None
+    latest = stage.get("latestExecution") or {}
+    retried = latest.get("pipelineExecutionId") == params["execution_id"] and latest.get("status") != "Failed"
+    return {"execution_id": params["execution_id"]} if retried else None
 
 
 def _rerouted(target, params, action):
@@ -194,6 +242,17 @@ def _redeployed(target, params, action):
     return None
 
 
+def _answered(status):
+    def answered(target, params, action):
+        """Approved shows as the action Succeeded, rejected as Failed (as does an expiry: the reconcile cannot tell
+        the two apart, and either way the approval no longer waits)."""
+        run = _approval_run(target, params, action)
+        done = {"Approved": "Succeeded", "Rejected": "Failed"}[status]
+        return {"approval_status": status} if run.get("status") == done else None
+
+    return answered
+
+
 APPLIED = {
     A.STOP_EXECUTION: _stopped_execution,
     A.RETRY_STAGE: _retried_stage,
@@ -201,6 +260,8 @@ APPLIED = {
     A.ROLLBACK: _rolled_back,
     A.TERMINATE_ORIGINAL: _terminated,
     A.REDEPLOY_PREVIOUS: _redeployed,
+    A.APPROVE: _answered("Approved"),
+    A.REJECT: _answered("Rejected"),
 }
 
 # Kinds whose call carries an idempotency token: sent again, AWS answers with what the first sending made.

@@ -142,7 +142,8 @@ def test_a_commit_to_the_watched_branch_starts_an_execution(aws):
     assert revisions["SourceArtifact"]["revisionSummary"] == "Add a readme"
 
 
-def test_manual_approval_waits_for_the_operator(aws):
+def waiting_approval(aws) -> tuple[str, str]:
+    """The tutorial with an approval stage before Deploy, and a new execution waiting at it: (its id, the token)."""
     t = Tutorial(aws, ready_wait_minutes=None, termination_wait_minutes=0).build()
     declaration = t.pipeline_definition()
     approval = {
@@ -157,11 +158,19 @@ def test_manual_approval_waits_for_the_operator(aws):
     aws.sandbox.advance(10)
 
     def token():
-        state = aws.codepipeline.get_pipeline_state(name=PIPELINE)
-        stage = next(s for s in state["stageStates"] if s["stageName"] == "Approval")
-        return stage["actionStates"][0].get("latestExecution", {}).get("token")
+        return approval_run(aws).get("token")
 
-    approval_token = advance_until(aws, token, step=5, limit=30)
+    return execution_id, advance_until(aws, token, step=5, limit=30)
+
+
+def approval_run(aws) -> dict:
+    state = aws.codepipeline.get_pipeline_state(name=PIPELINE)
+    stage = next(s for s in state["stageStates"] if s["stageName"] == "Approval")
+    return stage["actionStates"][0]["latestExecution"]
+
+
+def test_manual_approval_waits_for_the_operator(aws):
+    execution_id, approval_token = waiting_approval(aws)
     aws.codepipeline.put_approval_result(
         pipelineName=PIPELINE,
         stageName="Approval",
@@ -176,6 +185,24 @@ def test_manual_approval_waits_for_the_operator(aws):
             stageName="Approval",
             actionName="Approve",
             result={"summary": "again", "status": "Approved"},
+            token=approval_token,
+        )
+    assert error_code(caught) == "ApprovalAlreadyCompletedException"
+
+
+def test_a_manual_approval_unanswered_for_seven_days_fails_the_execution(aws):
+    execution_id, approval_token = waiting_approval(aws)
+    aws.sandbox.advance(7 * 86400 - 60)
+    assert approval_run(aws)["status"] == "InProgress"
+    advance_until(aws, lambda: execution(aws, execution_id)["status"] == "Failed", step=30, limit=300)
+    run = approval_run(aws)
+    assert run["status"] == "Failed" and "not answered within 7 days" in run["errorDetails"]["message"]
+    with pytest.raises(ClientError) as caught:
+        aws.codepipeline.put_approval_result(
+            pipelineName=PIPELINE,
+            stageName="Approval",
+            actionName="Approve",
+            result={"summary": "too late", "status": "Approved"},
             token=approval_token,
         )
     assert error_code(caught) == "ApprovalAlreadyCompletedException"

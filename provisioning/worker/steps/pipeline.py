@@ -23,10 +23,11 @@ SOURCE_ARTIFACT, IMAGE_ARTIFACT, IMAGE_PLACEHOLDER_NAME = "SourceArtifact", "MyI
 
 def plan(setup):
     c = setup.config
+    approval = ", with an approval before Deploy" if c.get("approval") else ""
     return [
         Action("role", f"Pipeline service role {c['pipeline_role']}"),
         Action("artifact_bucket", f"Artifact bucket {c['artifact_bucket']}"),
-        Action("pipeline", f"Pipeline {c['pipeline']}"),
+        Action("pipeline", f"Pipeline {c['pipeline']}{approval}"),
         Action("events_role", f"Role {c['events_role']} that lets EventBridge start the pipeline"),
         Action("image_rule", f"Rule {c['image_rule']}: an image pushed to {c['ecr_repository']}:{c['image_tag']}"),
         Action("events_queue", f"Queue {event_rule.NAME} that tells the release console of releases as they happen"),
@@ -129,11 +130,29 @@ def structure(ctx):
         "inputArtifacts": [{"name": SOURCE_ARTIFACT}, {"name": IMAGE_ARTIFACT}],
         "runOrder": 1,
     }
+    stages = [{"name": "Source", "actions": [files, image]}, {"name": "Deploy", "actions": [deploy]}]
+    if c.get("approval"):
+        stages.insert(1, approval_stage(c.get("approval_summary", "")))
     return {
         "name": c["pipeline"],
         "roleArn": out["pipeline_role_arn"],
         "artifactStore": {"type": "S3", "location": c["artifact_bucket"]},
-        "stages": [{"name": "Source", "actions": [files, image]}, {"name": "Deploy", "actions": [deploy]}],
+        "stages": stages,
+    }
+
+
+def approval_stage(summary):
+    configuration = {"CustomData": summary} if summary else {}
+    return {
+        "name": "Approval",
+        "actions": [
+            {
+                "name": "Approval",
+                "actionTypeId": {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"},
+                "configuration": configuration,
+                "runOrder": 1,
+            }
+        ],
     }
 
 
@@ -199,9 +218,12 @@ def flattened(declaration):
 
 def declaration_changes(found, wanted, thing):
     has, says = flattened(found), flattened(wanted)
-    return [
+    changes = [
         Change(thing, path, has.get(path, "(none)"), value) for path, value in says.items() if has.get(path) != value
     ]
+    kept = {stage["name"] for stage in wanted.get("stages", [])}
+    gone = [stage["name"] for stage in found.get("stages", []) if stage["name"] not in kept]
+    return changes + [Change(thing, f"stages[{name}]", "present", "(none)") for name in gone]
 
 
 def events_role(ctx):
