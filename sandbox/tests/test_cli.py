@@ -121,11 +121,13 @@ def test_the_tutorials_cli_commands_work(aws, cli):
     t = Tutorial(aws)
     t.step3_load_balancer()
     aws.ecs.create_cluster(clusterName="my-cluster")
+    # Each placeholder is replaced with its quotes: a subnet id put in for "subnet-1" may itself begin with subnet-2
+    # (1 in 16 do), and an unquoted "subnet-2" would then be replaced inside it too.
     create_service = (
-        CREATE_SERVICE_JSON.replace("family:revision-number", "ecs-demo:1")
-        .replace("target-group-arn", t.ids["target-group-1"])
-        .replace("subnet-1", t.ids["subnets"][0])
-        .replace("subnet-2", t.ids["subnets"][1])
+        CREATE_SERVICE_JSON.replace('"family:revision-number"', '"ecs-demo:1"')
+        .replace('"target-group-arn"', f'"{t.ids["target-group-1"]}"')
+        .replace('"subnet-1"', f'"{t.ids["subnets"][0]}"')
+        .replace('"subnet-2"', f'"{t.ids["subnets"][1]}"')
         .replace('"security-group"', f'"{t.ids["security_group"]}"')
     )
     (cli.path / "create-service.json").write_text(create_service)
