@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 WEB_BIND ?= 127.0.0.1:8000
 SANDBOX_PORT ?= 4566
 CHROMIUM ?= /usr/bin/chromium
-TEST_PROCESSES ?= 2
+TEST_PROCESSES ?= 3
 DEMO_STATE := var/sandbox
 export SANDBOX_PORT WEB_BIND
 

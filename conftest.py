@@ -177,11 +177,13 @@ def pytest_xdist_setupnodes(config, specs):
             spec.env["REDIS_URL"] = urlunsplit(url._replace(path=f"/{int(url.path.strip('/') or 0) + 1 + number}"))
 
 
-# Files that take minutes of real time (sandbox waits at speed 1), started first, one per test process, so that no
-# process ends the run alone with two of them (xdist otherwise queues them by size, these last).
+# Files that take minutes, started first, one per test process, so that no process ends the run alone with two of
+# them (xdist otherwise queues files by their number of tests, these last): the clock tests wait in real time (sandbox
+# waits at speed 1), the fuzzing keeps a processor busy for a minute or two.
 SLOWEST_FILES = (
     "releases/tests/test_clocks_browser.py",
     "releases/tests/test_clocks_behind_browser.py",
+    "dashboard/tests/test_fuzz.py",
 )
 
 

@@ -182,7 +182,8 @@ class Deployment:
         self.waiting_for: str | None = None
         self.ready_deadline: datetime | None = None
         self.termination_deadline: datetime | None = None
-        self.wake_at: datetime | None = self.create_time + timedelta(seconds=QUEUE_SECONDS + self._held("Created"))
+        queued_after = self._step(QUEUE_SECONDS) + self._held("Created")
+        self.wake_at: datetime | None = self.create_time + timedelta(seconds=queued_after)
         self._run = self._rollback_lifecycle() if rollback_of else self._lifecycle()
         self._stepping = False
 
@@ -231,6 +232,9 @@ class Deployment:
     def active(self) -> bool:
         return self.status in ACTIVE
 
+    def _step(self, seconds: float) -> float:
+        return self.rs.world.settings.step_seconds(seconds)
+
     def _held(self, status: str) -> float:
         return float(self.hold.seconds) if self.hold and self.hold.status == status else 0.0
 
@@ -240,7 +244,7 @@ class Deployment:
         if self.start_time is None:
             if self.status == "Created":
                 self.status = "Queued"
-                yield START_SECONDS + self._held("Queued")
+                yield self._step(START_SECONDS) + self._held("Queued")
             self.status = "InProgress"
             self.start_time = self.now
             self._target("InProgress")
@@ -296,7 +300,7 @@ class Deployment:
             self._target(self.target_status)
             if action:
                 action()
-            yield seconds
+            yield self._step(seconds)
         if after:
             after()
         if self.fault and self.fault.lifecycle_event == name:
@@ -443,7 +447,7 @@ class Deployment:
         )
         if self.fault and self.fault.lifecycle_event == "AllowTraffic":
             raise DeploymentFailed("ECS_UPDATE_ERROR", self.fault.message or "AllowTraffic failed (sandbox fault).")
-        yield ALLOW_TRAFFIC_SETTLE_SECONDS
+        yield self._step(ALLOW_TRAFFIC_SETTLE_SECONDS)
         event.update(status="Succeeded", endTime=self.now)
 
     def _termination_wait(self):
@@ -470,7 +474,7 @@ class Deployment:
             self.status_messages = ["Terminating the original task set"]
             self._delete_task_set(self.blue)
             self.blue_deleted = True
-            yield TERMINATION_SECONDS
+            yield self._step(TERMINATION_SECONDS)
         self.status_messages = []
 
     def _delete_task_set(self, task_set: dict | None) -> None:
@@ -609,7 +613,7 @@ class Deployment:
                 event.update(status="InProgress", startTime=self.now)
                 failed._restore_original()
                 self.green_weight = 100.0 if self.green else 0.0
-                yield 1
+                yield self._step(1)
             event.update(status="Succeeded", endTime=self.now)
         yield from self._event("AfterAllowTraffic", HOOK_SECONDS)
         self._delete_task_set(self.blue)

@@ -267,7 +267,7 @@ class Execution:
                     runs.append(run)
                 if not runs:
                     continue
-                yield ACTION_SECONDS
+                yield self.rs.world.settings.step_seconds(ACTION_SECONDS)
             # (resumed after a restart: runs not begun were waiting for the yield above, and their time is up)
             for run in runs:
                 if not run.begun:
@@ -575,7 +575,7 @@ class Execution:
                 self.stage_status[name] = "Stopping"
         self._touch()
         if abandon or self.waiting_for_stage:
-            self.wake_at = self.now + timedelta(seconds=STOP_SECONDS)
+            self.wake_at = self.now + timedelta(seconds=self.rs.world.settings.step_seconds(STOP_SECONDS))
 
     def supersede(self) -> None:
         self._finish("Superseded", "A newer execution overtook this one.")

@@ -11,6 +11,10 @@ DEFAULTS = {
     # AWS's clock differs from its clients' (by seconds on real AWS): the sandbox clock is this far ahead (or,
     # negative, behind) of the real one, in its answers' times and Date header alike.
     "clock_offset_seconds": (0.0, -86400, 86400),
+    # The sandbox's own step durations (a deployment's lifecycle events, a pipeline action's start) are multiplied by
+    # this, so that a test on a real-time sandbox spends its time in the waits it checks; the waits AWS is configured
+    # with (ready wait, termination wait, traffic shifts) and the deployment_hold fault's seconds are not.
+    "step_time_factor": (1.0, 0.01, 10),
 }
 
 
@@ -48,6 +52,10 @@ class Settings:
             self._values.update(clean)
             self._apply()
             return dict(self._values)
+
+    def step_seconds(self, seconds: float) -> float:
+        """How long a step that usually takes `seconds` sandbox seconds takes now (`step_time_factor`)."""
+        return seconds * self.step_time_factor
 
     def reset(self) -> None:
         with self._lock:

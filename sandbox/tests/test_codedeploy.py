@@ -152,6 +152,24 @@ def test_termination_wait_ends_by_itself(aws):
     assert group["deploymentGroupInfo"]["lastSuccessfulDeployment"]["deploymentId"] == deployment_id
 
 
+def test_the_step_time_factor_shortens_the_steps_and_not_the_waits(aws):
+    aws.sandbox.configure(step_time_factor=0.1)
+    t = Tutorial(aws, ready_wait_minutes=5).build(pipeline=False)
+    deployment_id = t.create_deployment()
+    aws.sandbox.advance(2.5)  # the steps before the ready wait take 30 s, here a tenth of that
+    assert deployment(aws, deployment_id)["status"] == "InProgress"
+    aws.sandbox.advance(1)
+    assert deployment(aws, deployment_id)["status"] == "Ready"
+    install = event(aws, deployment_id, "Install")
+    assert (install["endTime"] - install["startTime"]).total_seconds() == pytest.approx(2)
+    aws.sandbox.advance(299 - seconds_since(aws, event(aws, deployment_id, "AfterAllowTestTraffic")["endTime"]))
+    assert deployment(aws, deployment_id)["status"] == "Ready"  # the ready wait is the group's five minutes
+    aws.sandbox.advance(1)
+    assert deployment(aws, deployment_id)["status"] == "Stopped"
+    aws.sandbox.reset()
+    assert aws.sandbox.settings()["step_time_factor"] == 1
+
+
 def test_continue_is_refused_outside_the_matching_wait(aws):
     t = Tutorial(aws).build(pipeline=False)
     deployment_id = t.create_deployment()

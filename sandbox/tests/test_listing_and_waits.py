@@ -135,8 +135,11 @@ def test_settings_are_checked(aws):
         aws.sandbox.configure(page_size=2)
     with pytest.raises(SandboxControlError, match="list_deployments_page_size"):
         aws.sandbox.configure(list_deployments_page_size=0)
+    with pytest.raises(SandboxControlError, match="step_time_factor must be a number from 0.01 to 10"):
+        aws.sandbox.configure(step_time_factor=0)
     assert aws.sandbox.settings() == {
         "list_deployments_page_size": 100,
         "role_propagation_seconds": 0.0,
         "clock_offset_seconds": 0.0,
+        "step_time_factor": 1.0,
     }
