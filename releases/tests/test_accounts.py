@@ -12,8 +12,8 @@ from dashboard.models import AwsConnection
 from dashboard.tests.accounts import DASHBOARD_ACCOUNT, PRODUCTION, STAGING, account_client, trusted_role
 from provisioning.models import Setup, StepRun
 from provisioning.tests.checks import provision_in_thread
-from releases.models import ReleaseTarget
-from releases.worker import polling
+from releases.models import EventSource, ReleaseTarget
+from releases.worker import listener, polling
 
 PIPELINE = "shop-pipeline"
 
@@ -100,6 +100,15 @@ def test_two_accounts_in_two_regions_are_set_up_tracked_and_refreshed_each_with_
     for connection in (staging, production):
         connection.refresh_from_db()
         assert connection.healthy
+
+    # Each account's events arrive through its own queue, read with its own credentials.
+    sandbox.advance(30)  # production's first release moves on
+    for connection in (staging, production):
+        source = EventSource.objects.get(aws_connection=connection)
+        assert source.queue_url.split("/")[3] == connection.shown_account
+        assert listener.receive(source, wait_seconds=0) > 0
+        source.refresh_from_db()
+        assert source.error_code == "" and source.received > 0
 
     page.goto(live_server.url + reverse("overview"))
     groups = page.locator("#release-targets tr.group")
