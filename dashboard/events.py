@@ -68,6 +68,12 @@ OPERATOR_ACTIONS = (
     REJECT,
 )
 
+# Freeze windows on a target (scope: the target's name; target_id: the freeze's id; params["until"]: its end).
+# An override is an admin sending a release or reroute during a freeze; its reason is the override's reason.
+FREEZE_SET = "release.freeze_set"
+FREEZE_ENDED = "release.freeze_ended"
+FREEZE_OVERRIDDEN = "release.freeze_overridden"  # params["kind"]: the action sent anyway
+
 # Observed by the pollers (outcome observed, actor system)
 EXECUTION_STARTED = "pipeline.execution_started"
 STAGE_FAILED = "pipeline.stage_failed"
@@ -112,6 +118,9 @@ LABELS = {
     REDEPLOY_PREVIOUS: "Redeploy previous revision",
     APPROVE: "Approve",
     REJECT: "Reject",
+    FREEZE_SET: "Freeze set",
+    FREEZE_ENDED: "Freeze ended",
+    FREEZE_OVERRIDDEN: "Freeze overridden",
     EXECUTION_STARTED: "Execution started",
     STAGE_FAILED: "Stage failed",
     APPROVAL_WAITING: "Approval waiting",

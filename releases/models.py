@@ -195,6 +195,37 @@ class ReleaseTarget(models.Model):
         super().refresh_from_db(*args, **kwargs)
 
 
+class Freeze(models.Model):
+    """A freeze window on a target: from `starts_at` until `ends_at` (or until an admin ends it early), release
+    changes and reroutes are refused unless an admin overrides one with a reason (releases/freezes.py)."""
+
+    target = models.ForeignKey(ReleaseTarget, on_delete=models.CASCADE, related_name="freezes")
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    reason = models.TextField()
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When an admin ended it early.")
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-ends_at"]
+
+    def __str__(self):
+        return f"{self.target} frozen until {self.ends_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def in_force(cls, target, at=None):
+        """The freeze in force on `target` now (the one ending last), or None."""
+        at = at or timezone.now()
+        return (
+            cls.objects.filter(target=target, starts_at__lte=at, ends_at__gt=at, ended_at__isnull=True)
+            .select_related("set_by")
+            .first()
+        )
+
+
 class Execution(models.Model):
     """A CodePipeline execution of the target's pipeline, with the source revisions it carries."""
 

@@ -11,15 +11,19 @@ from django.utils import timezone
 
 from dashboard import jobs
 from dashboard.audit import AuditEvent, record
+from dashboard.roles import ADMIN, has_role
 from releases.action_kinds import KINDS
 from releases.models import OperatorAction
 from releases.offers import available
+from releases.web import freezes
 
 A = OperatorAction
 
 
 class ActionRefused(Exception):
     """The action is not possible in the target's current state; the message says why."""
+
+    code = ""  # the API's name for the kind of refusal, when it has one
 
 
 class AlreadyRequested(ActionRefused):
@@ -33,6 +37,16 @@ class AlreadyRequested(ActionRefused):
         self.action = action
 
 
+class Frozen(ActionRefused):
+    """Refused by a freeze in force; `code` names it for the API."""
+
+    code = "frozen"
+
+    def __init__(self, freeze):
+        super().__init__(freezes.describe(freeze))
+        self.freeze = freeze
+
+
 def request_from_form(target, kind, form, request):
     """`request_action` with what a valid ActionForm holds, by the request's user (the console's and the API's)."""
     return request_action(
@@ -42,15 +56,17 @@ def request_from_form(target, kind, form, request):
         reason=form.cleaned_data["reason"],
         expected=form.expected(),
         extra=form.extra(),
+        override=form.override(),
         request=request,
     )
 
 
-def request_action(target, kind, *, user, reason, expected=None, extra=None, request=None):
+def request_action(target, kind, *, user, reason, expected=None, extra=None, override="", request=None):
     """Create the action row and its `requested` event; the worker sends it once this commits.
 
     `expected` are the ids the operator saw (deployment, execution, stage): if the state moved on since the page
-    was drawn, the action is refused rather than applied to something else.
+    was drawn, the action is refused rather than applied to something else. `override`: an admin's reason for
+    sending it during a freeze (refused without one).
     """
     offered = available(target).get(kind)
     label = KINDS[kind].label
@@ -61,6 +77,9 @@ def request_action(target, kind, *, user, reason, expected=None, extra=None, req
             raise ActionRefused(
                 f"“{label}” was not sent: the {key.replace('_', ' ')} changed since the page was shown."
             )
+    freeze = freezes.blocking(target, kind)
+    if freeze and not (override and has_role(user, ADMIN)):
+        raise Frozen(freeze)
     params = {**offered, **(extra or {})}
     for _attempt in range(2):
         try:
@@ -93,6 +112,8 @@ def request_action(target, kind, *, user, reason, expected=None, extra=None, req
                     params={"kind": kind, **params},
                 )
                 OperatorAction.objects.filter(pk=action.pk).update(audit_event_id=event.pk)
+                if freeze:
+                    freezes.record_override(freeze, kind, user=user, reason=override, request=request)
                 action.audit_event_id = event.pk
                 transaction.on_commit(lambda job=action: jobs.enqueue(job))
             target.bump()

@@ -21,6 +21,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.safestring import mark_safe
 
 from dashboard.roles import role_context
+from releases.models import Freeze
 from releases.web import display
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class Console:
             "target": self.target,
             "poll_every": display.poll_every(self.target),
             "console_markup": _cached(self.key, self._render),
+            # Per request, not in the shared markup: a freeze ends at its time without a version bump.
+            "freeze": Freeze.in_force(self.target),
         }
 
     def _render(self):

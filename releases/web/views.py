@@ -11,9 +11,9 @@ from dashboard.jobs import job_fragment
 from dashboard.roles import ADMIN, OPERATOR, VIEWER, role_required
 from dashboard.validators import bad_request
 from releases import action_kinds, offers
-from releases.models import OperatorAction, ReleaseTarget, TrackRequest
-from releases.web import action_requests, display, fragment_cache, track_requests
-from releases.web.forms import ActionForm, ConsoleQuery, PollQuery, TrackForm
+from releases.models import Freeze, OperatorAction, ReleaseTarget, TrackRequest
+from releases.web import action_requests, display, fragment_cache, freezes, track_requests
+from releases.web.forms import ActionForm, ConsoleQuery, FreezeForm, PollQuery, TrackForm
 
 
 @require_GET
@@ -102,7 +102,12 @@ def action(request, pk, kind):
     if kind not in action_kinds.KINDS:
         raise Http404("No such action.")
     template = "releases/action.html#confirm" if request.htmx else "releases/action.html"
-    context = {"target": target, "kind": kind, "spec": action_kinds.KINDS[kind]}
+    context = {
+        "target": target,
+        "kind": kind,
+        "spec": action_kinds.KINDS[kind],
+        "freeze": freezes.blocking(target, kind),
+    }
     if request.method == "GET":
         offered = offers.available(target).get(kind)  # None: not possible now; {}: possible, with no parameters
         form = ActionForm(kind=kind, initial=offered or {})
@@ -126,3 +131,25 @@ def action(request, pk, kind):
 def action_status(request, pk):
     done = get_object_or_404(OperatorAction.objects.select_related("requested_by", "target"), pk=pk)
     return job_fragment(request, "releases/action.html#status", {"action": done}, done)
+
+
+@require_POST
+@role_required(ADMIN)
+def freeze(request, pk):
+    target = get_object_or_404(ReleaseTarget, pk=pk)
+    form = FreezeForm(request.POST)
+    if form.is_valid():
+        freezes.set_freeze(target, **form.cleaned_data, user=request.user, request=request)
+        messages.success(request, "Frozen: release changes and reroutes are refused until the freeze ends.")
+    else:
+        messages.error(request, " ".join(f"{error}" for errors in form.errors.values() for error in errors))
+    return redirect(target)
+
+
+@require_POST
+@role_required(ADMIN)
+def end_freeze(request, pk, freeze_pk):
+    window = get_object_or_404(Freeze.objects.select_related("target"), pk=freeze_pk, target_id=pk)
+    if freezes.end_freeze(window, user=request.user, request=request):
+        messages.success(request, "The freeze is ended.")
+    return redirect(window.target)
