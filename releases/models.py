@@ -14,6 +14,11 @@ from dashboard.audit import AuditEvent, record
 from dashboard.models import AwsConnection, Job, connection_of, same_connection
 from releases import action_kinds as kinds
 
+
+def kinds_choices():
+    return [(key, kind.label) for key, kind in kinds.KINDS.items()]
+
+
 APPROVAL_TIMEOUT = timedelta(days=7)  # a manual approval action fails when nobody answers it in 7 days
 
 
@@ -71,6 +76,9 @@ class ReleaseTarget(models.Model):
         default=list, blank=True, help_text="What events said moved since the last refresh: state, executions..."
     )
     full_refresh_at = models.DateTimeField(null=True, blank=True, help_text="When a refresh last read everything.")
+    four_eyes_kinds = models.JSONField(
+        default=list, blank=True, help_text="The actions a second operator must approve (releases/web/four_eyes.py)."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -224,6 +232,44 @@ class Freeze(models.Model):
             .select_related("set_by")
             .first()
         )
+
+
+class FourEyesRequest(models.Model):
+    """An action that waits for a second operator: approved (the action is then requested, once), declined, or
+    expired after FOUR_EYES_MINUTES."""
+
+    PENDING, APPROVED, DECLINED = "pending", "approved", "declined"
+    STATUSES = [(s, s.title()) for s in (PENDING, APPROVED, DECLINED)]
+
+    target = models.ForeignKey(ReleaseTarget, on_delete=models.CASCADE, related_name="four_eyes_requests")
+    kind = models.CharField(max_length=32, choices=kinds_choices())
+    status = models.CharField(max_length=16, choices=STATUSES, default=PENDING)
+    expected = models.JSONField(default=dict, blank=True, help_text="The ids the requester saw.")
+    extra = models.JSONField(default=dict, blank=True)
+    reason = models.TextField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    action = models.ForeignKey("OperatorAction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.target} ({self.shown_status})"
+
+    @property
+    def expired(self):
+        return self.status == self.PENDING and self.expires_at <= timezone.now()
+
+    @property
+    def shown_status(self):
+        return "expired" if self.expired else self.status
 
 
 class Execution(models.Model):

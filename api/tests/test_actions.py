@@ -94,3 +94,12 @@ def test_a_release_on_a_frozen_target_is_refused_with_the_freezes_reason(client,
     assert response.status_code == 409
     assert response.json()["code"] == "frozen" and "“quarter close”" in response.json()["detail"]
     assert not OperatorAction.objects.exists()
+
+
+def test_an_action_under_four_eyes_is_refused_through_the_api_with_its_code(client, operate_token, tracked, admin_user):
+    from releases.web import four_eyes
+
+    four_eyes.choose(tracked, ["release_change"], user=admin_user)
+    response = post(client, operate_token, tracked, "release_change", reason="ship it")
+    assert response.status_code == 409 and response.json()["code"] == "four_eyes"
+    assert not OperatorAction.objects.exists()

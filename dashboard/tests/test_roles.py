@@ -11,7 +11,7 @@ from dashboard.audit import AuditEvent, record
 from dashboard.models import AwsConnection, ConnectionCheck
 from notifications.models import Channel, Delivery
 from provisioning.tests.factories import make_setup
-from releases.models import Freeze, OperatorAction, ReleaseTarget, TrackRequest
+from releases.models import FourEyesRequest, Freeze, OperatorAction, ReleaseTarget, TrackRequest
 from sandbox_console.models import ImagePush, SandboxHealth
 
 PUBLIC, SIGNED_IN, VIEWER, OPERATOR, ADMIN = "public", "signed-in", "viewer", "operator", "admin"
@@ -59,6 +59,8 @@ MATRIX = {
     "release-untrack": {"POST": ADMIN},
     "release-freeze": {"POST": ADMIN},
     "release-freeze-end": {"POST": ADMIN},
+    "release-four-eyes": {"POST": ADMIN},
+    "release-four-eyes-answer": {"POST": OPERATOR},
     "history": {"GET": VIEWER},
     "history-live": {"GET": VIEWER},
     "history-export-csv": {"GET": VIEWER},
@@ -98,6 +100,7 @@ def url_kwargs(db, settings):
     target = ReleaseTarget.objects.create(name="shop", pipeline_name="shop", region="us-east-1")
     track = TrackRequest.objects.create(pipeline_name="shop")
     action = OperatorAction.objects.create(target=target, kind="reroute", reason="r", status="confirmed")
+    asked = FourEyesRequest.objects.create(target=target, kind="reroute", reason="r", expires_at=now())
     freeze = Freeze.objects.create(target=target, ends_at=now() + timedelta(hours=1), reason="calm")
     setup, run = make_setup("shop")
     channel = Channel.objects.create(name="room", kind=Channel.EMAIL, recipients="ops@example.com")
@@ -124,6 +127,8 @@ def url_kwargs(db, settings):
         "release-untrack": {"pk": target.pk},
         "release-freeze": {"pk": target.pk},
         "release-freeze-end": {"pk": target.pk, "freeze_pk": freeze.pk},
+        "release-four-eyes": {"pk": target.pk},
+        "release-four-eyes-answer": {"pk": asked.pk, "answer": "decline"},
         "connection-check-detail": {"pk": check.pk},
         "connection-recheck": {"pk": staging.pk},
         "connection-check-status": {"pk": staging_check.pk},

@@ -8,33 +8,15 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from dashboard import events
 from dashboard.audit import AuditEvent
 from releases.models import OperatorAction
-from releases.tests.browser import open_console
+from releases.tests.browser import open_console, signed_in
 from releases.tests.conftest import wait_for
 from releases.tests.test_browser_actions import confirmed, executions
 
 pytestmark = pytest.mark.browser
 A = OperatorAction
-
-
-@pytest.fixture
-def second_page(browser, live_server):
-    """Another browser, for a second person at the same time."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(15000)
-    yield context.new_page()
-    context.close()
-
-
-def signed_in(page, live_server, user):
-    page.goto(f"{live_server.url}/sign-in/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    return page
 
 
 def test_a_freeze_refuses_an_operators_release_and_an_admins_override_starts_the_execution(

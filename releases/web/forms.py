@@ -4,7 +4,10 @@ from django.utils import timezone
 
 from dashboard.forms import connection_field
 from dashboard.validators import no_control_characters, validate_profile, validate_region
+from releases.action_kinds import KINDS, REDEPLOY_PREVIOUS, RELEASE_CHANGE, REROUTE, TERMINATE_ORIGINAL
 from releases.web.freezes import FROZEN_KINDS
+
+FOUR_EYES_CHOOSABLE = (REROUTE, TERMINATE_ORIGINAL, REDEPLOY_PREVIOUS, RELEASE_CHANGE)
 
 
 class PollQuery(forms.Form):
@@ -138,3 +141,23 @@ class FreezeForm(forms.Form):
         if len(reason) < 3:
             raise forms.ValidationError("Say briefly why (at least 3 characters).")
         return reason
+
+
+class DecisionForm(forms.Form):
+    """A second operator's answer to a four-eyes request: a reason."""
+
+    reason = forms.CharField(max_length=1000, validators=[no_control_characters])
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if len(reason) < 3:
+            raise forms.ValidationError("Say briefly why (at least 3 characters).")
+        return reason
+
+
+class FourEyesForm(forms.Form):
+    kinds = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(kind, KINDS[kind].label) for kind in FOUR_EYES_CHOOSABLE],
+    )
