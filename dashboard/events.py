@@ -82,6 +82,16 @@ FOUR_EYES_REQUESTED = "release.four_eyes_requested"
 FOUR_EYES_APPROVED = "release.four_eyes_approved"
 FOUR_EYES_DECLINED = "release.four_eyes_declined"
 
+GUARDS = (  # the freezes and four eyes around operator actions
+    FREEZE_SET,
+    FREEZE_ENDED,
+    FREEZE_OVERRIDDEN,
+    FOUR_EYES_KINDS_SET,
+    FOUR_EYES_REQUESTED,
+    FOUR_EYES_APPROVED,
+    FOUR_EYES_DECLINED,
+)
+
 # Observed by the pollers (outcome observed, actor system)
 EXECUTION_STARTED = "pipeline.execution_started"
 STAGE_FAILED = "pipeline.stage_failed"

@@ -9,7 +9,7 @@ from conftest import make_user
 from dashboard.tests.workers import aws_calls
 from releases.models import OperatorAction
 from releases.tests.browser import open_console, signed_in
-from releases.tests.conftest import wait_for
+from releases.tests.conftest import poll_until, wait_for
 from releases.tests.test_browser_actions import confirmed, executions
 from releases.web import four_eyes
 
@@ -55,6 +55,9 @@ def test_the_requester_cannot_approve_a_second_operator_does_and_aws_gets_one_ca
     assert done.result["execution_id"] not in before
     assert aws_calls(sandbox, "codepipeline", "StartPipelineExecution") == before_calls + 1
     assert A.objects.count() == 1
+    # The release's timeline names both operators.
+    poll_until(sandbox, tracked, lambda t: t.latest_execution().execution_id == done.result["execution_id"], step=0)
+    expect(other.locator("#timeline")).to_contain_text("approved by olga-operator")
     expect.set_options(timeout=5_000)
 
 

@@ -123,5 +123,10 @@ def _audit(action, asked, user, request, reason, **params):
         target_id=asked.pk,
         scope=asked.target.name,
         reason=reason,
-        params={"kind": asked.kind, "requested_by": asked.requested_by.get_username(), **params},
+        params={
+            "kind": asked.kind,
+            "label": KINDS[asked.kind].label,
+            "requested_by": asked.requested_by.get_username() if asked.requested_by else "",
+            **params,
+        },
     )
