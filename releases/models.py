@@ -203,6 +203,9 @@ class ReleaseTarget(models.Model):
         super().refresh_from_db(*args, **kwargs)
 
 
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
 class Freeze(models.Model):
     """A freeze window on a target: from `starts_at` until `ends_at` (or until an admin ends it early), release
     changes and reroutes are refused unless an admin overrides one with a reason (releases/freezes.py)."""
@@ -216,6 +219,11 @@ class Freeze(models.Model):
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A weekly schedule (TIME_ZONE): in force only on these days (0 = Monday) from `daily_from` to `daily_until`,
+    # between starts_at and ends_at. No days: in force the whole time.
+    weekdays = models.JSONField(default=list, blank=True)
+    daily_from = models.TimeField(null=True, blank=True)
+    daily_until = models.TimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-ends_at"]
@@ -225,13 +233,37 @@ class Freeze(models.Model):
 
     @classmethod
     def in_force(cls, target, at=None):
-        """The freeze in force on `target` now (the one ending last), or None."""
+        """The freeze in force on `target` at `at` (now), or None."""
         at = at or timezone.now()
-        return (
-            cls.objects.filter(target=target, starts_at__lte=at, ends_at__gt=at, ended_at__isnull=True)
-            .select_related("set_by")
-            .first()
-        )
+        current = cls.objects.filter(target=target, starts_at__lte=at, ends_at__gt=at, ended_at__isnull=True)
+        return next((freeze for freeze in current.select_related("set_by") if freeze.applies_at(at)), None)
+
+    @classmethod
+    def scheduled(cls, target):
+        """The weekly freezes not over yet, in force now or not (the console lists them for admins)."""
+        now = timezone.now()
+        return cls.objects.filter(target=target, ends_at__gt=now, ended_at__isnull=True).exclude(weekdays=[])
+
+    def applies_at(self, at):
+        if not self.weekdays:
+            return True
+        local = timezone.localtime(at)
+        return local.weekday() in self.weekdays and self.daily_from <= local.time() < self.daily_until
+
+    def end_at(self, at=None):
+        """When this freeze stops refusing, seen from `at`: today's window's end for a weekly one."""
+        if not self.weekdays:
+            return self.ends_at
+        local = timezone.localtime(at or timezone.now())
+        return min(self.ends_at, local.replace(hour=self.daily_until.hour, minute=self.daily_until.minute, second=0))
+
+    @property
+    def schedule(self):
+        """ "Mon, Fri 16:00–23:59" for a weekly freeze, else ""."""
+        if not self.weekdays:
+            return ""
+        days = ", ".join(WEEKDAYS[day] for day in sorted(self.weekdays))
+        return f"{days} {self.daily_from:%H:%M}–{self.daily_until:%H:%M}"
 
 
 class FourEyesRequest(models.Model):

@@ -1,6 +1,7 @@
 """Freezes, without a browser: what they refuse, who may override one and how each step is audited."""
 
-from datetime import timedelta
+import zoneinfo
+from datetime import time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -84,3 +85,40 @@ def test_a_freeze_in_the_past_is_refused_with_a_message(target, client_for, admi
     )
     assert "The end of a freeze is in the future." in response.content.decode()
     assert not Freeze.objects.exists()
+
+
+def test_a_weekly_freeze_refuses_only_on_its_days_and_hours_in_the_time_zone(target, admin_user, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    window = freezes.set_freeze(
+        target,
+        until=timezone.now() + timedelta(days=60),
+        reason="weekend calm",
+        user=admin_user,
+        weekdays=[4],  # Fridays
+        daily_from=time(16, 0),
+        daily_until=time(23, 0),
+    )
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    today = timezone.localtime(timezone.now(), berlin)
+    friday = today + timedelta(days=(4 - today.weekday()) % 7)
+    inside = friday.replace(hour=17, minute=30)
+    assert Freeze.in_force(target, inside) == window
+    assert Freeze.in_force(target, inside.replace(hour=15, minute=59)) is None
+    assert Freeze.in_force(target, inside.replace(hour=23, minute=0)) is None
+    assert Freeze.in_force(target, inside + timedelta(days=1)) is None
+    assert window.schedule == "Fri 16:00–23:00"
+    assert window.end_at(inside) == inside.replace(hour=23, minute=0, second=0)
+    assert list(Freeze.scheduled(target)) == [window]
+    assert AuditEvent.objects.get(action=events.FREEZE_SET).params["schedule"] == "Fri 16:00–23:00"
+
+
+def test_a_weekly_freeze_is_set_on_the_page_and_needs_its_hours(target, client_for, admin_user):
+    until = (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
+    url = f"/releases/{target.pk}/freeze/"
+    data = {"until": until, "reason": "release train", "weekdays": ["0", "2"]}
+    response = client_for(admin_user).post(url, data, follow=True)
+    assert "A weekly freeze needs its hours" in response.content.decode()
+    response = client_for(admin_user).post(url, {**data, "daily_from": "09:00", "daily_until": "12:00"}, follow=True)
+    window = Freeze.objects.get()
+    assert window.schedule == "Mon, Wed 09:00–12:00"
+    assert "Mon, Wed 09:00–12:00" in response.content.decode()  # listed for admins, or the banner while in force

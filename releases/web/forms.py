@@ -5,6 +5,7 @@ from django.utils import timezone
 from dashboard.forms import connection_field
 from dashboard.validators import no_control_characters, validate_profile, validate_region
 from releases.action_kinds import KINDS, REDEPLOY_PREVIOUS, RELEASE_CHANGE, REROUTE, TERMINATE_ORIGINAL
+from releases.models import WEEKDAYS
 from releases.web.freezes import FROZEN_KINDS
 
 FOUR_EYES_CHOOSABLE = (REROUTE, TERMINATE_ORIGINAL, REDEPLOY_PREVIOUS, RELEASE_CHANGE)
@@ -123,12 +124,26 @@ class ActionForm(forms.Form):
 
 
 class FreezeForm(forms.Form):
-    """An admin's freeze: from now until a time (in TIME_ZONE), with a reason."""
+    """An admin's freeze: from now until a time (in TIME_ZONE), with a reason; optionally weekly, on some days
+    between two hours."""
 
     until = forms.DateTimeField(
         label="Frozen until", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
     reason = forms.CharField(max_length=1000, validators=[no_control_characters])
+    weekdays = forms.TypedMultipleChoiceField(
+        required=False, coerce=int, choices=list(enumerate(WEEKDAYS)), widget=forms.CheckboxSelectMultiple
+    )
+    daily_from = forms.TimeField(required=False)
+    daily_until = forms.TimeField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("weekdays"):
+            start, end = data.get("daily_from"), data.get("daily_until")
+            if start is None or end is None or start >= end:
+                raise forms.ValidationError("A weekly freeze needs its hours: from before until, the same day.")
+        return data
 
     def clean_until(self):
         until = self.cleaned_data["until"]

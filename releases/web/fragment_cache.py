@@ -57,6 +57,7 @@ class Console:
             "console_markup": _cached(self.key, self._render),
             # Per request, not in the shared markup: a freeze ends at its time without a version bump.
             "freeze": Freeze.in_force(self.target),
+            "scheduled_freezes": Freeze.scheduled(self.target),
             # Per request too: a request expires with time, and its answer forms carry the viewer's CSRF token.
             "four_eyes_requests": four_eyes.recent(self.target),
             "four_eyes_choices": four_eyes.choices(self.target),

@@ -20,15 +20,25 @@ def blocking(target, kind):
 
 def describe(freeze):
     """What a refused operator reads: who froze it, until when, and why."""
-    until = timezone.localtime(freeze.ends_at)
+    until = timezone.localtime(freeze.end_at())
     who = freeze.set_by.get_username() if freeze.set_by else "an admin"
-    return f"Frozen until {until:%Y-%m-%d %H:%M} {until.tzname()} by {who}: “{freeze.reason}”."
+    weekly = f" (weekly, {freeze.schedule})" if freeze.schedule else ""
+    return f"Frozen until {until:%Y-%m-%d %H:%M} {until.tzname()}{weekly} by {who}: “{freeze.reason}”."
 
 
-def set_freeze(target, *, until, reason, user, request=None):
+def set_freeze(target, *, until, reason, user, weekdays=(), daily_from=None, daily_until=None, request=None):
+    """From now until `until`; with `weekdays`, only on those days from `daily_from` to `daily_until`."""
     with transaction.atomic():
-        freeze = Freeze.objects.create(target=target, ends_at=until, reason=reason, set_by=user)
-        _audit(events.FREEZE_SET, freeze, user, request, reason)
+        freeze = Freeze.objects.create(
+            target=target,
+            ends_at=until,
+            reason=reason,
+            set_by=user,
+            weekdays=[int(day) for day in weekdays],
+            daily_from=daily_from if weekdays else None,
+            daily_until=daily_until if weekdays else None,
+        )
+        _audit(events.FREEZE_SET, freeze, user, request, reason, schedule=freeze.schedule)
     target.bump()
     return freeze
 
