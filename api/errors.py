@@ -14,7 +14,11 @@ class BadInput(Exception):
 
 
 class Conflict(Exception):
-    """409: not possible in the target's current state, or asked already."""
+    """409: not possible in the target's current state, or asked already; `code` names the kind of refusal."""
+
+    def __init__(self, detail, code=""):
+        super().__init__(detail)
+        self.code = code
 
 
 def _field_of(error):
@@ -45,4 +49,5 @@ def install(api):
 
     @api.exception_handler(Conflict)
     def conflict(request, exc):
-        return api.create_response(request, {"detail": str(exc)}, status=409)
+        body = {"detail": str(exc), **({"code": exc.code} if exc.code else {})}
+        return api.create_response(request, body, status=409)

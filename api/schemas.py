@@ -8,6 +8,7 @@ from ninja import Schema
 
 class Error(Schema):
     detail: str
+    code: str = ""  # a 409's kind when it has one: "frozen" (a freeze refuses release changes and reroutes)
 
 
 class FieldErrors(Schema):
@@ -142,6 +143,7 @@ class ActionRequest(Schema):
     execution_id: str = ""
     stage: str = ""
     abandon: bool = False  # stop_execution only: abandon running actions instead of waiting for them
+    override_freeze: str = ""  # admins: the reason to send a release change or reroute during a freeze
 
 
 class Event(Schema):

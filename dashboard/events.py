@@ -68,6 +68,30 @@ OPERATOR_ACTIONS = (
     REJECT,
 )
 
+# Freeze windows on a target (scope: the target's name; target_id: the freeze's id; params["until"]: its end).
+# An override is an admin sending a release or reroute during a freeze; its reason is the override's reason.
+FREEZE_SET = "release.freeze_set"
+FREEZE_ENDED = "release.freeze_ended"
+FREEZE_OVERRIDDEN = "release.freeze_overridden"  # params["kind"]: the action sent anyway
+
+# Four eyes (scope: the target's name; target_id: the request's id; params["kind"]): an admin chooses the kinds
+# per target; an operator asks, a different one approves (then the action's `requested` event names both) or
+# declines, each with a reason.
+FOUR_EYES_KINDS_SET = "release.four_eyes_kinds_set"  # params["kinds"]
+FOUR_EYES_REQUESTED = "release.four_eyes_requested"
+FOUR_EYES_APPROVED = "release.four_eyes_approved"
+FOUR_EYES_DECLINED = "release.four_eyes_declined"
+
+GUARDS = (  # the freezes and four eyes around operator actions
+    FREEZE_SET,
+    FREEZE_ENDED,
+    FREEZE_OVERRIDDEN,
+    FOUR_EYES_KINDS_SET,
+    FOUR_EYES_REQUESTED,
+    FOUR_EYES_APPROVED,
+    FOUR_EYES_DECLINED,
+)
+
 # Observed by the pollers (outcome observed, actor system)
 EXECUTION_STARTED = "pipeline.execution_started"
 STAGE_FAILED = "pipeline.stage_failed"
@@ -112,6 +136,13 @@ LABELS = {
     REDEPLOY_PREVIOUS: "Redeploy previous revision",
     APPROVE: "Approve",
     REJECT: "Reject",
+    FREEZE_SET: "Freeze set",
+    FREEZE_ENDED: "Freeze ended",
+    FREEZE_OVERRIDDEN: "Freeze overridden",
+    FOUR_EYES_KINDS_SET: "Four eyes chosen",
+    FOUR_EYES_REQUESTED: "Asked a second operator",
+    FOUR_EYES_APPROVED: "Approved as second operator",
+    FOUR_EYES_DECLINED: "Declined as second operator",
     EXECUTION_STARTED: "Execution started",
     STAGE_FAILED: "Stage failed",
     APPROVAL_WAITING: "Approval waiting",

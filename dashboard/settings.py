@@ -287,6 +287,8 @@ RELEASES_PAGE_IDLE_POLL_SECONDS = env_float("RELEASES_PAGE_IDLE_POLL_SECONDS", 2
 RELEASES_SUMMARY_POLL_SECONDS = env_float("RELEASES_SUMMARY_POLL_SECONDS", 5.0, minimum=1)  # the targets' table
 # How often a page asks about an unfinished job it shows (a wizard step, an action, a check), from the database.
 JOB_POLL_SECONDS = env_float("JOB_POLL_SECONDS", 1.0, minimum=0.5)
+# Four eyes: how long a request waits for a second operator before it expires.
+FOUR_EYES_MINUTES = env_float("FOUR_EYES_MINUTES", 30.0, minimum=1.0)
 
 # Notifications (notifications/): links in them start at PUBLIC_URL, the address people open the dashboard at.
 PUBLIC_URL = env_url("PUBLIC_URL", "http://127.0.0.1:8000")

@@ -9,6 +9,7 @@ DEPLOYMENT_FAILED = "deployment_failed"
 ROLLED_BACK = "rolled_back"
 STAGE_FAILED = "stage_failed"
 APPROVAL_WAITING = "approval_waiting"
+FOUR_EYES_REQUEST = "four_eyes_request"
 TEST = "test"
 
 LABELS = {
@@ -19,6 +20,7 @@ LABELS = {
     ROLLED_BACK: "A deployment was rolled back",
     STAGE_FAILED: "A pipeline stage failed",
     APPROVAL_WAITING: "A pipeline's manual approval waits for someone to approve or reject it",
+    FOUR_EYES_REQUEST: "An operator's action waits for a second operator (four eyes)",
 }
 CHOICES = list(LABELS.items())
 FAILED_STATUSES = {"Failed", "Stopped"}
@@ -46,4 +48,8 @@ def from_audit_event(event):
         if params.get("summary"):
             title += f": {params['summary']}"
         return APPROVAL_WAITING, f"{APPROVAL_WAITING}:{execution}:{stage}:{action}", title
+    if event.action == events.FOUR_EYES_REQUESTED:
+        title = f"{scope}: {event.actor_name} asks a second operator to approve “{params.get('label', '')}”"
+        title += f": {event.reason}"
+        return FOUR_EYES_REQUEST, f"{FOUR_EYES_REQUEST}:{event.target_id}", title
     return None

@@ -14,6 +14,11 @@ from dashboard.audit import AuditEvent, record
 from dashboard.models import AwsConnection, Job, connection_of, same_connection
 from releases import action_kinds as kinds
 
+
+def kinds_choices():
+    return [(key, kind.label) for key, kind in kinds.KINDS.items()]
+
+
 APPROVAL_TIMEOUT = timedelta(days=7)  # a manual approval action fails when nobody answers it in 7 days
 
 
@@ -71,6 +76,9 @@ class ReleaseTarget(models.Model):
         default=list, blank=True, help_text="What events said moved since the last refresh: state, executions..."
     )
     full_refresh_at = models.DateTimeField(null=True, blank=True, help_text="When a refresh last read everything.")
+    four_eyes_kinds = models.JSONField(
+        default=list, blank=True, help_text="The actions a second operator must approve (releases/web/four_eyes.py)."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -193,6 +201,107 @@ class ReleaseTarget(models.Model):
     def refresh_from_db(self, *args, **kwargs):
         self.__dict__.pop("_latest_cache", None)
         super().refresh_from_db(*args, **kwargs)
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class Freeze(models.Model):
+    """A freeze window on a target: from `starts_at` until `ends_at` (or until an admin ends it early), release
+    changes and reroutes are refused unless an admin overrides one with a reason (releases/freezes.py)."""
+
+    target = models.ForeignKey(ReleaseTarget, on_delete=models.CASCADE, related_name="freezes")
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField()
+    reason = models.TextField()
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When an admin ended it early.")
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A weekly schedule (TIME_ZONE): in force only on these days (0 = Monday) from `daily_from` to `daily_until`,
+    # between starts_at and ends_at. No days: in force the whole time.
+    weekdays = models.JSONField(default=list, blank=True)
+    daily_from = models.TimeField(null=True, blank=True)
+    daily_until = models.TimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-ends_at"]
+
+    def __str__(self):
+        return f"{self.target} frozen until {self.ends_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def in_force(cls, target, at=None):
+        """The freeze in force on `target` at `at` (now), or None."""
+        at = at or timezone.now()
+        current = cls.objects.filter(target=target, starts_at__lte=at, ends_at__gt=at, ended_at__isnull=True)
+        return next((freeze for freeze in current.select_related("set_by") if freeze.applies_at(at)), None)
+
+    @classmethod
+    def scheduled(cls, target):
+        """The weekly freezes not over yet, in force now or not (the console lists them for admins)."""
+        now = timezone.now()
+        return cls.objects.filter(target=target, ends_at__gt=now, ended_at__isnull=True).exclude(weekdays=[])
+
+    def applies_at(self, at):
+        if not self.weekdays:
+            return True
+        local = timezone.localtime(at)
+        return local.weekday() in self.weekdays and self.daily_from <= local.time() < self.daily_until
+
+    def end_at(self, at=None):
+        """When this freeze stops refusing, seen from `at`: today's window's end for a weekly one."""
+        if not self.weekdays:
+            return self.ends_at
+        local = timezone.localtime(at or timezone.now())
+        return min(self.ends_at, local.replace(hour=self.daily_until.hour, minute=self.daily_until.minute, second=0))
+
+    @property
+    def schedule(self):
+        """ "Mon, Fri 16:00–23:59" for a weekly freeze, else ""."""
+        if not self.weekdays:
+            return ""
+        days = ", ".join(WEEKDAYS[day] for day in sorted(self.weekdays))
+        return f"{days} {self.daily_from:%H:%M}–{self.daily_until:%H:%M}"
+
+
+class FourEyesRequest(models.Model):
+    """An action that waits for a second operator: approved (the action is then requested, once), declined, or
+    expired after FOUR_EYES_MINUTES."""
+
+    PENDING, APPROVED, DECLINED = "pending", "approved", "declined"
+    STATUSES = [(s, s.title()) for s in (PENDING, APPROVED, DECLINED)]
+
+    target = models.ForeignKey(ReleaseTarget, on_delete=models.CASCADE, related_name="four_eyes_requests")
+    kind = models.CharField(max_length=32, choices=kinds_choices())
+    status = models.CharField(max_length=16, choices=STATUSES, default=PENDING)
+    expected = models.JSONField(default=dict, blank=True, help_text="The ids the requester saw.")
+    extra = models.JSONField(default=dict, blank=True)
+    reason = models.TextField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    action = models.ForeignKey("OperatorAction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.target} ({self.shown_status})"
+
+    @property
+    def expired(self):
+        return self.status == self.PENDING and self.expires_at <= timezone.now()
+
+    @property
+    def shown_status(self):
+        return "expired" if self.expired else self.status
 
 
 class Execution(models.Model):

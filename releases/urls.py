@@ -10,6 +10,10 @@ urlpatterns = [
     path("<int:pk>/", views.target, name="release-target"),
     path("<int:pk>/live/", views.target_live, name="release-target-live"),
     path("<int:pk>/untrack/", gone_views.untrack, name="release-untrack"),
+    path("<int:pk>/freeze/", views.freeze, name="release-freeze"),
+    path("<int:pk>/freeze/<int:freeze_pk>/end/", views.end_freeze, name="release-freeze-end"),
+    path("<int:pk>/four-eyes/", views.choose_four_eyes, name="release-four-eyes"),
+    path("four-eyes/<int:pk>/<str:answer>/", views.answer_four_eyes, name="release-four-eyes-answer"),
     path("<int:pk>/actions/<segment:kind>/", views.action, name="release-action"),
     path("actions/<int:pk>/", views.action_status, name="release-action-status"),
 ]

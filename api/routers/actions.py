@@ -35,18 +35,21 @@ def available_actions(request, pk: int):
 )
 def request_action(request, pk: int, kind: str, body: schemas.ActionRequest):
     """Ask for an action with a reason. 202: requested, the worker sends it once (follow `status_url`); 409: not
-    possible now, or the same action was asked already (a second request never makes a second AWS call)."""
+    possible now, or the same action was asked already (a second request never makes a second AWS call), or a
+    freeze refuses it (`code` "frozen"; an admin may send `override_freeze` with a reason)."""
     require(request, OPERATOR)
     target = get_object_or_404(ReleaseTarget, pk=pk)
     if kind not in action_kinds.KINDS:
         raise BadInput({"kind": [f"Not an action; one of: {', '.join(action_kinds.KINDS)}."]})
-    form = ActionForm({**body.dict(), "abandon": "1" if body.abandon else ""}, kind=kind)
+    data = {**body.dict(), "abandon": "1" if body.abandon else ""}
+    data.update(override_freeze="1" if body.override_freeze else "", override_reason=body.override_freeze)
+    form = ActionForm(data, kind=kind)
     if not form.is_valid():
         raise BadInput(form.errors)
     try:
         done = action_requests.request_from_form(target, kind, form, request)
     except action_requests.ActionRefused as refused:
-        raise Conflict(str(refused)) from None
+        raise Conflict(str(refused), refused.code) from None
     request.api_audited = True  # its `requested` event is the audit of this call, with the token's name
     return Status(202, snapshots.action(done))
 

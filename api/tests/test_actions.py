@@ -80,3 +80,26 @@ def test_an_approval_is_offered_and_approved_through_the_api(client, operate_tok
     assert first.status_code == 202
     done = wait_for(finished(client, operate_token, first.json()["status_url"]), what="the approval to be sent")
     assert done["status"] == "confirmed" and done["params"]["approval"] == "Review"
+
+
+def test_a_release_on_a_frozen_target_is_refused_with_the_freezes_reason(client, operate_token, tracked, admin_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from releases.web import freezes
+
+    freezes.set_freeze(tracked, until=timezone.now() + timedelta(hours=1), reason="quarter close", user=admin_user)
+    response = post(client, operate_token, tracked, "release_change", reason="ship it", override_freeze="mine")
+    assert response.status_code == 409
+    assert response.json()["code"] == "frozen" and "“quarter close”" in response.json()["detail"]
+    assert not OperatorAction.objects.exists()
+
+
+def test_an_action_under_four_eyes_is_refused_through_the_api_with_its_code(client, operate_token, tracked, admin_user):
+    from releases.web import four_eyes
+
+    four_eyes.choose(tracked, ["release_change"], user=admin_user)
+    response = post(client, operate_token, tracked, "release_change", reason="ship it")
+    assert response.status_code == 409 and response.json()["code"] == "four_eyes"
+    assert not OperatorAction.objects.exists()

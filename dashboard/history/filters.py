@@ -49,6 +49,7 @@ _GROUPS = [
         ],
     ),
     ("operator", "Operator actions", list(events.OPERATOR_ACTIONS)),
+    ("guards", "Freezes and four eyes", list(events.GUARDS)),
     (
         "pipeline",
         "Pipeline (observed)",

@@ -1,5 +1,7 @@
 """The role matrix: anonymous, viewer, operator and admin against every URL of the product."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.timezone import now
@@ -9,7 +11,7 @@ from dashboard.audit import AuditEvent, record
 from dashboard.models import AwsConnection, ConnectionCheck
 from notifications.models import Channel, Delivery
 from provisioning.tests.factories import make_setup
-from releases.models import OperatorAction, ReleaseTarget, TrackRequest
+from releases.models import FourEyesRequest, Freeze, OperatorAction, ReleaseTarget, TrackRequest
 from sandbox_console.models import ImagePush, SandboxHealth
 
 PUBLIC, SIGNED_IN, VIEWER, OPERATOR, ADMIN = "public", "signed-in", "viewer", "operator", "admin"
@@ -55,6 +57,10 @@ MATRIX = {
     "release-action": {"GET": OPERATOR, "POST": OPERATOR},
     "release-action-status": {"GET": VIEWER},
     "release-untrack": {"POST": ADMIN},
+    "release-freeze": {"POST": ADMIN},
+    "release-freeze-end": {"POST": ADMIN},
+    "release-four-eyes": {"POST": ADMIN},
+    "release-four-eyes-answer": {"POST": OPERATOR},
     "history": {"GET": VIEWER},
     "history-live": {"GET": VIEWER},
     "history-export-csv": {"GET": VIEWER},
@@ -94,6 +100,8 @@ def url_kwargs(db, settings):
     target = ReleaseTarget.objects.create(name="shop", pipeline_name="shop", region="us-east-1")
     track = TrackRequest.objects.create(pipeline_name="shop")
     action = OperatorAction.objects.create(target=target, kind="reroute", reason="r", status="confirmed")
+    asked = FourEyesRequest.objects.create(target=target, kind="reroute", reason="r", expires_at=now())
+    freeze = Freeze.objects.create(target=target, ends_at=now() + timedelta(hours=1), reason="calm")
     setup, run = make_setup("shop")
     channel = Channel.objects.create(name="room", kind=Channel.EMAIL, recipients="ops@example.com")
     delivery = Delivery.objects.create(
@@ -117,6 +125,10 @@ def url_kwargs(db, settings):
         "release-action": {"pk": target.pk, "kind": "release_change"},
         "release-action-status": {"pk": action.pk},
         "release-untrack": {"pk": target.pk},
+        "release-freeze": {"pk": target.pk},
+        "release-freeze-end": {"pk": target.pk, "freeze_pk": freeze.pk},
+        "release-four-eyes": {"pk": target.pk},
+        "release-four-eyes-answer": {"pk": asked.pk, "answer": "decline"},
         "connection-check-detail": {"pk": check.pk},
         "connection-recheck": {"pk": staging.pk},
         "connection-check-status": {"pk": staging_check.pk},

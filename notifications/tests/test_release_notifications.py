@@ -100,3 +100,23 @@ def test_a_failed_deployment_is_mailed_with_its_link(worker, db, settings):
     text = mail.content.decode()
     assert "Subject: shop: deployment d-9 failed" in text
     assert f"Open in the dashboard: {settings.PUBLIC_URL}/history/" in text
+
+
+def test_a_four_eyes_request_is_told_once_to_the_channels_that_want_it(worker, slack, tracked, operator, admin_user):
+    from releases.web import four_eyes
+    from releases.web.forms import ActionForm
+
+    four_eyes.choose(tracked, ["reroute", "release_change"], user=admin_user)
+    form = ActionForm({"reason": "hotfix for checkout"}, kind="release_change")
+    assert form.is_valid()
+
+    class Asking:
+        user, META = operator, {}
+
+    four_eyes.ask(tracked, "release_change", form, Asking())
+    wait_for(lambda: slack.received, timeout=15, what="the Slack message")
+    (message,) = [slack.json(i) for i in range(len(slack.received))]
+    assert message["text"].startswith(
+        f"{tracked.name}: otto-operator asks a second operator to approve “Release change”: hotfix for checkout\n"
+    )
+    assert Delivery.objects.get().kind == kinds.FOUR_EYES_REQUEST

@@ -9,7 +9,7 @@ from django.utils import timezone
 from dashboard.events import LABELS
 from releases import clocks, gone
 from releases.models import Deployment, Execution
-from releases.web import display
+from releases.web import display, freezes
 
 register = template.Library()
 
@@ -111,6 +111,11 @@ def now_ms():
 @register.filter
 def event_label(action):
     return LABELS.get(action, action)
+
+
+@register.filter
+def freeze_text(freeze):
+    return freezes.describe(freeze)
 
 
 @register.inclusion_tag("releases/summary.html", takes_context=True)

@@ -2,6 +2,7 @@
 
 from playwright.sync_api import expect
 
+from conftest import PASSWORD
 from releases.models import OperatorAction
 
 FOCUS_BACK = """kind => {
@@ -44,3 +45,12 @@ def confirm(page, kind, reason, *, abandon=False):
     expect(dialog).to_be_hidden()
     page.wait_for_function(FOCUS_BACK, arg=kind)
     return OperatorAction.objects.filter(kind=kind).order_by("-created_at", "-id").first()
+
+
+def signed_in(page, live_server, user):
+    """`page` (of another browser context than the `page` fixture's: a second person) signed in as `user`."""
+    page.goto(f"{live_server.url}/sign-in/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    return page

@@ -159,3 +159,12 @@ def approval_state(aws, t):
     state = aws.codepipeline.get_pipeline_state(name=t.pipeline)
     stage = next(s for s in state["stageStates"] if s["stageName"] == "Approval")
     return stage["actionStates"][0].get("latestExecution") or {}
+
+
+@pytest.fixture
+def second_page(browser):
+    """Another browser context, for a second person at the same time as the `page` fixture's."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15000)
+    yield context.new_page()
+    context.close()

@@ -11,15 +11,19 @@ from django.utils import timezone
 
 from dashboard import jobs
 from dashboard.audit import AuditEvent, record
+from dashboard.roles import ADMIN, has_role
 from releases.action_kinds import KINDS
 from releases.models import OperatorAction
 from releases.offers import available
+from releases.web import freezes
 
 A = OperatorAction
 
 
 class ActionRefused(Exception):
     """The action is not possible in the target's current state; the message says why."""
+
+    code = ""  # the API's name for the kind of refusal, when it has one
 
 
 class AlreadyRequested(ActionRefused):
@@ -33,6 +37,25 @@ class AlreadyRequested(ActionRefused):
         self.action = action
 
 
+class Frozen(ActionRefused):
+    """Refused by a freeze in force; `code` names it for the API."""
+
+    code = "frozen"
+
+    def __init__(self, freeze):
+        super().__init__(freezes.describe(freeze))
+        self.freeze = freeze
+
+
+class NeedsSecondOperator(ActionRefused):
+    """Four eyes: this target's admin chose that a second operator approves this action (asked in the console)."""
+
+    code = "four_eyes"
+
+    def __init__(self, label):
+        super().__init__(f"“{label}” needs a second operator on this target: ask in the console.")
+
+
 def request_from_form(target, kind, form, request):
     """`request_action` with what a valid ActionForm holds, by the request's user (the console's and the API's)."""
     return request_action(
@@ -42,25 +65,25 @@ def request_from_form(target, kind, form, request):
         reason=form.cleaned_data["reason"],
         expected=form.expected(),
         extra=form.extra(),
+        override=form.override(),
         request=request,
     )
 
 
-def request_action(target, kind, *, user, reason, expected=None, extra=None, request=None):
+def request_action(
+    target, kind, *, user, reason, expected=None, extra=None, override="", approved_by=None, request=None
+):
     """Create the action row and its `requested` event; the worker sends it once this commits.
 
     `expected` are the ids the operator saw (deployment, execution, stage): if the state moved on since the page
-    was drawn, the action is refused rather than applied to something else.
+    was drawn, the action is refused rather than applied to something else. `override`: an admin's reason for
+    sending it during a freeze (refused without one). `approved_by`: the second operator (four eyes), named in
+    the audit beside the requester.
     """
-    offered = available(target).get(kind)
     label = KINDS[kind].label
-    if offered is None:
-        raise ActionRefused(f"“{label}” is not possible in the current state.")
-    for key, value in (expected or {}).items():
-        if value and offered.get(key) and offered[key] != value:
-            raise ActionRefused(
-                f"“{label}” was not sent: the {key.replace('_', ' ')} changed since the page was shown."
-            )
+    if kind in (target.four_eyes_kinds or []) and approved_by is None:
+        raise NeedsSecondOperator(label)
+    offered, freeze = check_possible(target, kind, expected=expected, user=user, override=override)
     params = {**offered, **(extra or {})}
     for _attempt in range(2):
         try:
@@ -90,9 +113,15 @@ def request_action(target, kind, *, user, reason, expected=None, extra=None, req
                     target_id=action.pk,
                     scope=target.name,
                     reason=reason,
-                    params={"kind": kind, **params},
+                    params={
+                        "kind": kind,
+                        **params,
+                        **({"approved_by": approved_by.get_username()} if approved_by else {}),
+                    },
                 )
                 OperatorAction.objects.filter(pk=action.pk).update(audit_event_id=event.pk)
+                if freeze:
+                    freezes.record_override(freeze, kind, user=user, reason=override, request=request)
                 action.audit_event_id = event.pk
                 transaction.on_commit(lambda job=action: jobs.enqueue(job))
             target.bump()
@@ -105,6 +134,23 @@ def request_action(target, kind, *, user, reason, expected=None, extra=None, req
                 continue  # it closed in between: try once more
             raise AlreadyRequested(existing) from None
     raise ActionRefused(f"“{label}” could not be requested; try again.")
+
+
+def check_possible(target, kind, *, expected=None, user=None, override=""):
+    """(the parameters AWS takes, the freeze overridden or None), or ActionRefused saying why not now."""
+    offered = available(target).get(kind)
+    label = KINDS[kind].label
+    if offered is None:
+        raise ActionRefused(f"“{label}” is not possible in the current state.")
+    for key, value in (expected or {}).items():
+        if value and offered.get(key) and offered[key] != value:
+            raise ActionRefused(
+                f"“{label}” was not sent: the {key.replace('_', ' ')} changed since the page was shown."
+            )
+    freeze = freezes.blocking(target, kind)
+    if freeze and not (override and has_role(user, ADMIN)):
+        raise Frozen(freeze)
+    return offered, freeze
 
 
 def _done_since_last_refresh(target, kind, offered, excluding):

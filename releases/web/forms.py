@@ -1,8 +1,14 @@
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from dashboard.forms import connection_field
 from dashboard.validators import no_control_characters, validate_profile, validate_region
+from releases.action_kinds import KINDS, REDEPLOY_PREVIOUS, RELEASE_CHANGE, REROUTE, TERMINATE_ORIGINAL
+from releases.models import WEEKDAYS
+from releases.web.freezes import FROZEN_KINDS
+
+FOUR_EYES_CHOOSABLE = (REROUTE, TERMINATE_ORIGINAL, REDEPLOY_PREVIOUS, RELEASE_CHANGE)
 
 
 class PollQuery(forms.Form):
@@ -78,10 +84,21 @@ class ActionForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
+    override_freeze = forms.BooleanField(required=False, label="Override the freeze (admins)")
+    override_reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Why override the freeze",
+        validators=[no_control_characters],
+        widget=forms.TextInput,
+    )
+
     def __init__(self, *args, kind, **kwargs):
         super().__init__(*args, **kwargs)
         if kind != "stop_execution":
             del self.fields["abandon"]
+        if kind not in FROZEN_KINDS:
+            del self.fields["override_freeze"], self.fields["override_reason"]
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
@@ -89,8 +106,73 @@ class ActionForm(forms.Form):
             raise forms.ValidationError("Say briefly why (at least 3 characters).")
         return reason
 
+    def clean(self):
+        data = super().clean()
+        if data.get("override_freeze") and len((data.get("override_reason") or "").strip()) < 3:
+            self.add_error("override_reason", "Say why the freeze is overridden (at least 3 characters).")
+        return data
+
+    def override(self):
+        """The reason to send it during a freeze, when that was asked for; else blank."""
+        return self.cleaned_data.get("override_reason", "").strip() if self.cleaned_data.get("override_freeze") else ""
+
     def expected(self):
         return {k: self.cleaned_data.get(k, "") for k in ("deployment_id", "execution_id", "stage")}
 
     def extra(self):
         return {"abandon": self.cleaned_data["abandon"]} if "abandon" in self.fields else {}
+
+
+class FreezeForm(forms.Form):
+    """An admin's freeze: from now until a time (in TIME_ZONE), with a reason; optionally weekly, on some days
+    between two hours."""
+
+    until = forms.DateTimeField(
+        label="Frozen until", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    reason = forms.CharField(max_length=1000, validators=[no_control_characters])
+    weekdays = forms.TypedMultipleChoiceField(
+        required=False, coerce=int, choices=list(enumerate(WEEKDAYS)), widget=forms.CheckboxSelectMultiple
+    )
+    daily_from = forms.TimeField(required=False)
+    daily_until = forms.TimeField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("weekdays"):
+            start, end = data.get("daily_from"), data.get("daily_until")
+            if start is None or end is None or start >= end:
+                raise forms.ValidationError("A weekly freeze needs its hours: from before until, the same day.")
+        return data
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        if until <= timezone.now():
+            raise forms.ValidationError("The end of a freeze is in the future.")
+        return until
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if len(reason) < 3:
+            raise forms.ValidationError("Say briefly why (at least 3 characters).")
+        return reason
+
+
+class DecisionForm(forms.Form):
+    """A second operator's answer to a four-eyes request: a reason."""
+
+    reason = forms.CharField(max_length=1000, validators=[no_control_characters])
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if len(reason) < 3:
+            raise forms.ValidationError("Say briefly why (at least 3 characters).")
+        return reason
+
+
+class FourEyesForm(forms.Form):
+    kinds = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(kind, KINDS[kind].label) for kind in FOUR_EYES_CHOOSABLE],
+    )

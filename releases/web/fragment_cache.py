@@ -21,7 +21,8 @@ from django.utils.cache import get_conditional_response
 from django.utils.safestring import mark_safe
 
 from dashboard.roles import role_context
-from releases.web import display
+from releases.models import Freeze
+from releases.web import display, four_eyes
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,12 @@ class Console:
             "target": self.target,
             "poll_every": display.poll_every(self.target),
             "console_markup": _cached(self.key, self._render),
+            # Per request, not in the shared markup: a freeze ends at its time without a version bump.
+            "freeze": Freeze.in_force(self.target),
+            "scheduled_freezes": Freeze.scheduled(self.target),
+            # Per request too: a request expires with time, and its answer forms carry the viewer's CSRF token.
+            "four_eyes_requests": four_eyes.recent(self.target),
+            "four_eyes_choices": four_eyes.choices(self.target),
         }
 
     def _render(self):

@@ -138,6 +138,14 @@ def _end_step(d, r):
     return end
 
 
+def _name_approvers(shown):
+    """Four eyes: an outcome shown in place of its request keeps the second operator the request names."""
+    follows = {event.follows_id: event for event in shown if event.follows_id}
+    requests = AuditEvent.objects.filter(pk__in=follows, params__has_key="approved_by").values_list("pk", "params")
+    for pk, params in requests:
+        follows[pk].params = {**follows[pk].params, "approved_by": params["approved_by"]}
+
+
 def _attach_actions(target, release, by_key):
     ids = [x.deployment_id for x in (release.deployment, release.rollback) if x]
     query = Q(params__deployment_id__in=ids) | Q(params__new_deployment_id__in=ids) if ids else Q(pk__in=[])
@@ -147,6 +155,7 @@ def _attach_actions(target, release, by_key):
     latest = {}
     for event in found.order_by("created_at", "id"):
         latest[event.target_id] = event  # the outcome replaces the request
+    _name_approvers(latest.values())
     for event in latest.values():
         step = by_key.get(STEP_OF_ACTION.get(event.action, "started"))
         step.actions.append(event)

@@ -11,9 +11,9 @@ from dashboard.jobs import job_fragment
 from dashboard.roles import ADMIN, OPERATOR, VIEWER, role_required
 from dashboard.validators import bad_request
 from releases import action_kinds, offers
-from releases.models import OperatorAction, ReleaseTarget, TrackRequest
-from releases.web import action_requests, display, fragment_cache, track_requests
-from releases.web.forms import ActionForm, ConsoleQuery, PollQuery, TrackForm
+from releases.models import FourEyesRequest, Freeze, OperatorAction, ReleaseTarget, TrackRequest
+from releases.web import action_requests, display, four_eyes, fragment_cache, freezes, track_requests
+from releases.web.forms import ActionForm, ConsoleQuery, DecisionForm, FourEyesForm, FreezeForm, PollQuery, TrackForm
 
 
 @require_GET
@@ -102,7 +102,13 @@ def action(request, pk, kind):
     if kind not in action_kinds.KINDS:
         raise Http404("No such action.")
     template = "releases/action.html#confirm" if request.htmx else "releases/action.html"
-    context = {"target": target, "kind": kind, "spec": action_kinds.KINDS[kind]}
+    context = {
+        "target": target,
+        "kind": kind,
+        "spec": action_kinds.KINDS[kind],
+        "freeze": freezes.blocking(target, kind),
+        "four_eyes": four_eyes.needed(target, kind),
+    }
     if request.method == "GET":
         offered = offers.available(target).get(kind)  # None: not possible now; {}: possible, with no parameters
         form = ActionForm(kind=kind, initial=offered or {})
@@ -110,6 +116,12 @@ def action(request, pk, kind):
     form = ActionForm(request.POST, kind=kind)
     if form.is_valid():
         try:
+            if four_eyes.needed(target, kind):
+                asked = four_eyes.ask(target, kind, form, request)
+                if request.htmx:
+                    return render(request, "releases/action.html#asked", {**context, "asked": asked})
+                messages.success(request, f"{asked.get_kind_display()} waits for a second operator's approval.")
+                return redirect(target)
             done = action_requests.request_from_form(target, kind, form, request)
         except action_requests.ActionRefused as refused:
             form.add_error(None, str(refused))
@@ -126,3 +138,58 @@ def action(request, pk, kind):
 def action_status(request, pk):
     done = get_object_or_404(OperatorAction.objects.select_related("requested_by", "target"), pk=pk)
     return job_fragment(request, "releases/action.html#status", {"action": done}, done)
+
+
+@require_POST
+@role_required(ADMIN)
+def freeze(request, pk):
+    target = get_object_or_404(ReleaseTarget, pk=pk)
+    form = FreezeForm(request.POST)
+    if form.is_valid():
+        freezes.set_freeze(target, **form.cleaned_data, user=request.user, request=request)
+        messages.success(request, "Frozen: release changes and reroutes are refused until the freeze ends.")
+    else:
+        messages.error(request, " ".join(f"{error}" for errors in form.errors.values() for error in errors))
+    return redirect(target)
+
+
+@require_POST
+@role_required(ADMIN)
+def end_freeze(request, pk, freeze_pk):
+    window = get_object_or_404(Freeze.objects.select_related("target"), pk=freeze_pk, target_id=pk)
+    if freezes.end_freeze(window, user=request.user, request=request):
+        messages.success(request, "The freeze is ended.")
+    return redirect(window.target)
+
+
+@require_POST
+@role_required(ADMIN)
+def choose_four_eyes(request, pk):
+    target = get_object_or_404(ReleaseTarget, pk=pk)
+    form = FourEyesForm(request.POST)
+    if form.is_valid():
+        four_eyes.choose(target, form.cleaned_data["kinds"], user=request.user, request=request)
+        messages.success(request, "Saved: the actions ticked need a second operator.")
+    return redirect(target)
+
+
+@require_POST
+@role_required(OPERATOR)
+def answer_four_eyes(request, pk, answer):
+    if answer not in ("approve", "decline"):
+        raise Http404("No such answer.")
+    asked = get_object_or_404(FourEyesRequest.objects.select_related("target", "requested_by"), pk=pk)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say briefly why (at least 3 characters).")
+        return redirect(asked.target)
+    decide = four_eyes.approve if answer == "approve" else four_eyes.decline
+    try:
+        decide(asked, user=request.user, reason=form.cleaned_data["reason"], request=request)
+    except action_requests.ActionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request, f"{asked.get_kind_display()}: {'approved and sent' if answer == 'approve' else 'declined'}."
+        )
+    return redirect(asked.target)
