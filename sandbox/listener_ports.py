@@ -19,9 +19,11 @@ CONNECTION_TIMEOUT = 120  # real seconds a connection may stay silent
 
 
 class ListenerPorts:
-    def __init__(self, answer, host: str = "127.0.0.1"):
-        """`answer(key, Request) -> task_answer.Response` answers a request to the port opened for `key`."""
+    def __init__(self, answer, host: str = "127.0.0.1", port_range: tuple[int, int] | None = None):
+        """`answer(key, Request) -> task_answer.Response` answers a request to the port opened for `key`; ports
+        come from `port_range` (inclusive) while it has free ones (a container publishes a range), else any."""
         self.host = host
+        self.port_range = port_range
         self._answer = answer
         self._lock = threading.Lock()
         self._selector = selectors.DefaultSelector()
@@ -37,15 +39,21 @@ class ListenerPorts:
         with self._lock:
             if key in self._sockets:
                 return self._sockets[key].getsockname()[1]
-            try:
-                sock = socket.create_server((self.host, preferred_port))
-            except OSError:
-                sock = socket.create_server((self.host, 0))
+            sock = self._bind(preferred_port)
             sock.setblocking(False)
             self._sockets[key] = sock
             self._selector.register(sock, selectors.EVENT_READ, key)
         self._wake()
         return sock.getsockname()[1]
+
+    def _bind(self, preferred_port: int) -> socket.socket:
+        candidates = [preferred_port] if preferred_port else []
+        if self.port_range:
+            candidates += [port for port in range(self.port_range[0], self.port_range[1] + 1) if port != preferred_port]
+        for port in candidates:
+            with contextlib.suppress(OSError):
+                return socket.create_server((self.host, port))
+        return socket.create_server((self.host, 0))
 
     def close(self, key: str) -> None:
         with self._lock:

@@ -30,13 +30,16 @@ OBSERVED = {
 
 
 class LoadBalancers:
-    def __init__(self, world, host: str = "127.0.0.1"):
+    def __init__(self, world, host: str = "127.0.0.1", advertised_host: str = "", port_range=None):
+        """Listeners are served on `host` (ports from `port_range` when given) and named by `advertised_host`,
+        the name other processes reach the sandbox by (the compose service's name in a container)."""
         self.world = world
-        self.host = host
+        wildcard = host in ("0.0.0.0", "::", "")  # noqa: S104 - a name to advertise, not a bind
+        self.host = advertised_host or ("127.0.0.1" if wildcard else host)
         self._lock = threading.Lock()
         self.listeners: dict[str, Listener] = {}  # by listener ARN
         self.ports: dict[str, int] = {}  # listener ARN -> local port (kept across restarts as a preference)
-        self._ports = ListenerPorts(self._answer, host)
+        self._ports = ListenerPorts(self._answer, host, port_range)
 
     def _answer(self, listener_arn: str, request):
         listener = self.listeners.get(listener_arn)

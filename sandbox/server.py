@@ -167,6 +167,8 @@ class Sandbox:
         speed: float = 1.0,
         manual_clock=False,
         state_dir=None,
+        listener_host: str = "",
+        listener_ports: tuple[int, int] | None = None,
     ):
         moto_fixes.apply()
         saved_clock = read_clock(state_dir) if state_dir else None
@@ -178,7 +180,7 @@ class Sandbox:
         self.host, self.port = self._server.server_address[:2]
         self.endpoint_url = f"http://{self.host}:{self.port}"
         self.world = World(self.clock, self.faults, self.endpoint_url)
-        self.load_balancers = LoadBalancers(self.world)  # listener ports on 127.0.0.1, whatever `host` is
+        self.load_balancers = LoadBalancers(self.world, host, listener_host, listener_ports)
         self.app = SandboxApp(self)
         self._server.app = self.app
         self._thread: threading.Thread | None = None
