@@ -38,7 +38,7 @@ class EcsNativeState:
         self.deployments: dict[str, ServiceDeployment] = {}
 
     def of(self, service_arn: str) -> list[ServiceDeployment]:
-        return sorted((d for d in self.deployments.values() if d.service_arn == service_arn), key=lambda d: d.seq)
+        return sorted((d for d in list(self.deployments.values()) if d.service_arn == service_arn), key=lambda d: d.seq)
 
     # ---- called by deployments -------------------------------------------------------------------
 
@@ -309,7 +309,7 @@ def overlay(rs, service: dict) -> None:
     svc = rs.ecs_native.services.get(service.get("serviceArn"))
     if svc is None:
         return
-    revisions = [r for r in rs.ecs_native.revisions.values() if r["serviceArn"] == svc["arn"]]
+    revisions = [r for r in list(rs.ecs_native.revisions.values()) if r["serviceArn"] == svc["arn"]]
     live = sorted(
         (r for r in revisions if r["_status"] in ("PRIMARY", "ACTIVE")), key=lambda r: r["_status"] != "PRIMARY"
     )
