@@ -252,6 +252,7 @@ class ServiceDeployment:
             self._count_failures(green["_requested"])
         yield from self.sleep("time:SCALE_UP", self._step("scale_up"))
         green.update(_running=green["_requested"], _pending=0, _updated=self.now)
+        self.rs.world.targets.register(self.target, self.now)  # its tasks join the target group now
         self.progress.add("stage:SCALE_UP")
 
     def _count_failures(self, count: int) -> None:
@@ -295,8 +296,27 @@ class ServiceDeployment:
         return {self.blue_tg: blue, self.green_tg: green}
 
     def _scale_in(self, arns: list[str]) -> None:
+        """The revisions' tasks stop; ECS deregisters them from their target group first (they drain)."""
+        from sandbox.ecs_targets import Registration
+        from sandbox.target_health import drain
+
         for arn in arns:
-            self.rev(arn).update(_requested=0, _running=0, _pending=0, _updated=self.now)
+            rev = self.rev(arn)
+            lb = next((x for x in rev["loadBalancers"] if x.get("advancedConfiguration")), {})
+            network = (rev.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+            if rev["_running"] and rev["_tg"]:
+                registration = Registration(
+                    arn,
+                    None,
+                    rev["_tg"],
+                    rev["taskDefinition"],
+                    lb.get("containerName", ""),
+                    int(lb.get("containerPort") or 80),
+                    rev["_running"],
+                    list(network.get("subnets") or []),
+                )
+                drain(self.rs.world, self.rs.aws, registration)
+            rev.update(_requested=0, _running=0, _pending=0, _updated=self.now)
 
     # ---- endings ---------------------------------------------------------------------------------
 

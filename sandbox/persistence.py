@@ -2,12 +2,12 @@
 
 One file, `state.pickle`, holds moto's backends (every service and account in use) and the emulated world
 (CodeCommit, CodeDeploy, CodePipeline, ECS blue/green services per account and region, the accounts' administrator
-credentials, settings, faults, role ages, the clock). A file of format 1 (written before accounts) is loaded as the
-default account's. It is written after mutating requests and clock steps (debounced, at most every
-`DEBOUNCE_SECONDS`) and at shutdown, to a temporary file renamed over the old one, so a crash leaves the previous
-state whole. What pickle cannot hold as it is gets a plain form: locks are made anew, the generators driving
-deployments and executions are rebuilt from their recorded state (`resume()`), so an in-flight deployment or
-execution carries on where it was.
+credentials, settings, faults, role ages, target registrations, listener ports, the clock). A file of format 1
+(written before accounts) is loaded as the default account's. It is written after mutating requests and clock steps
+(debounced, at most every `DEBOUNCE_SECONDS`) and at shutdown, to a temporary file renamed over the old one, so a
+crash leaves the previous state whole. What pickle cannot hold as it is gets a plain form: locks are made anew, the
+generators driving deployments and executions are rebuilt from their recorded state (`resume()`), so an in-flight
+deployment or execution carries on where it was.
 
 A file that cannot be read, or was written by another format or moto version, is moved aside
 (`state.pickle.bad-<time>`), the sandbox starts empty and says so at ERROR level.
@@ -190,6 +190,8 @@ def _world_state(sandbox) -> dict:
         "settings": world.settings.as_dict(),
         "roles": dict(world.roles._created),
         "faults": list(sandbox.faults._items),
+        "targets": world.targets.state(),
+        "load_balancers": sandbox.load_balancers.state(),
     }
 
 
@@ -214,6 +216,8 @@ def _restore_world(sandbox, state: dict) -> None:
     world.settings.update({k: v for k, v in state["settings"].items() if k in DEFAULTS})
     world.roles._created.update(state["roles"])
     world.accounts.update(state.get("accounts", {}))
+    world.targets.restore(state.get("targets", {}))
+    sandbox.load_balancers.restore_state(state.get("load_balancers", {}))
     faults = state["faults"]
     sandbox.faults._items[:] = faults
     sandbox.faults._ids = itertools.count(max((f.id for f in faults), default=0) + 1)

@@ -20,6 +20,7 @@ from sandbox import moto_fixes, sts, wire  # noqa: E402
 from sandbox.clock import Clock, Ticker  # noqa: E402
 from sandbox.control import CallCounter, Control  # noqa: E402
 from sandbox.faults import Faults  # noqa: E402
+from sandbox.load_balancers import OBSERVED, LoadBalancers  # noqa: E402
 from sandbox.persistence import StateStore, is_read, read_clock  # noqa: E402
 from sandbox.propagation import ecs_refusal  # noqa: E402
 from sandbox.world import World  # noqa: E402
@@ -108,6 +109,8 @@ class SandboxApp:
             answer = self.ecs_native.handle(req, environ, start_response)
             if answer is not None:
                 return answer
+        if (req.service, req.operation) in OBSERVED:
+            return self.sandbox.load_balancers.handle(self, req, environ, start_response)
         return self._moto(environ, start_response)
 
     def moto_answer(self, environ) -> tuple[str, list, bytes]:
@@ -181,6 +184,7 @@ class Sandbox:
         self.host, self.port = self._server.server_address[:2]
         self.endpoint_url = f"http://{self.host}:{self.port}"
         self.world = World(self.clock, self.faults, self.endpoint_url)
+        self.load_balancers = LoadBalancers(self.world)  # listener ports on 127.0.0.1, whatever `host` is
         self.app = SandboxApp(self)
         self._server.app = self.app
         self._thread: threading.Thread | None = None
@@ -200,17 +204,20 @@ class Sandbox:
         with self.world.lock:
             moto_api_backend.reset()
             self.world.reset()
+            self.load_balancers.reset()
             self.faults.clear()
             self.calls.clear()
 
     def start(self) -> "Sandbox":
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-http", daemon=True)
         self._thread.start()
+        self.load_balancers.restore()  # needs the endpoint answering: it asks ELBv2 for the listeners
         if self._ticker:
             self._ticker.start()
         return self
 
     def serve_forever(self) -> None:
+        threading.Thread(target=self.load_balancers.restore, name="sandbox-listeners-restore", daemon=True).start()
         if self._ticker:
             self._ticker.start()
         try:
@@ -226,6 +233,7 @@ class Sandbox:
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
+        self.load_balancers.stop()
         if self.state is not None:
             self.state.stop()
             self.state = None
