@@ -57,6 +57,7 @@ TERMINATE_ORIGINAL = "release.terminate_original"
 REDEPLOY_PREVIOUS = "release.redeploy_previous"
 APPROVE = "release.approve"
 REJECT = "release.reject"
+CONTINUE_HOOK = "release.continue_hook"  # ECS's own blue/green: a PAUSE hook continued
 OPERATOR_ACTIONS = (
     RELEASE_CHANGE,
     STOP_EXECUTION,
@@ -67,6 +68,7 @@ OPERATOR_ACTIONS = (
     REDEPLOY_PREVIOUS,
     APPROVE,
     REJECT,
+    CONTINUE_HOOK,
 )
 
 # Freeze windows on a target (scope: the target's name; target_id: the freeze's id; params["until"]: its end).
@@ -138,6 +140,7 @@ LABELS = {
     REDEPLOY_PREVIOUS: "Redeploy previous revision",
     APPROVE: "Approve",
     REJECT: "Reject",
+    CONTINUE_HOOK: "Continue (ECS pause hook)",
     FREEZE_SET: "Freeze set",
     FREEZE_ENDED: "Freeze ended",
     FREEZE_OVERRIDDEN: "Freeze overridden",

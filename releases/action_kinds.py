@@ -1,4 +1,4 @@
-"""The nine operator actions: their keys, labels, audit events, button styles and what each does. Pure data,
+"""The operator actions: their keys, labels, audit events, button styles and what each does. Pure data,
 read by the model (choices), the console (buttons and dialogs) and the worker (audit events)."""
 
 from dataclasses import dataclass
@@ -14,6 +14,7 @@ TERMINATE_ORIGINAL = "terminate_original"
 REDEPLOY_PREVIOUS = "redeploy_previous"
 APPROVE = "approve"
 REJECT = "reject"
+CONTINUE_HOOK = "continue_hook"
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,8 @@ KINDS = {
         "Stop and roll back",
         events.ROLLBACK,
         "danger",
-        "Stops the deployment; CodeDeploy routes traffic back to the original (blue) task set and removes the "
-        "replacement.",
+        "Stops the deployment and rolls it back: production traffic goes back to the original (blue) tasks and the "
+        "replacement is removed.",
     ),
     TERMINATE_ORIGINAL: Kind(
         "Terminate original task set",
@@ -78,5 +79,12 @@ KINDS = {
         "danger",
         "Rejects the pipeline's manual approval with your reason as its summary; the stage fails and the execution "
         "stops there.",
+    ),
+    CONTINUE_HOOK: Kind(
+        "Continue",
+        events.CONTINUE_HOOK,
+        "primary",
+        "Continues the ECS service deployment past its pause hook (continue_service_deployment, action CONTINUE): it "
+        "goes on to its next lifecycle stage.",
     ),
 }

@@ -26,7 +26,7 @@ class OffsetMeter:
         self.low, self.high = float("-inf"), float("inf")
         self.last = None  # the middle of the last answer's bounds, should the bounds contradict each other
 
-    def call(self, service, operation, **params):
+    def call(self, service, operation, /, **params):
         sent = time.time()
         answer = aws.call(service, operation, self.connection, **params)
         self.observe(answer.date, sent, time.time())

@@ -13,6 +13,7 @@ from dashboard import aws
 from dashboard.audit import AuditEvent, record
 from dashboard.models import AwsConnection, Job, connection_of, same_connection
 from releases import action_kinds as kinds
+from releases.service_deployments import CODEDEPLOY, ECS, ENGINES
 
 
 def kinds_choices():
@@ -26,7 +27,10 @@ class ReleaseTarget(models.Model):
     """A pipeline plus the CodeDeploy application and deployment group its deploy action uses, and what those use."""
 
     name = models.CharField(max_length=100, unique=True, help_text="The pipeline's name; the audit scope.")
-    pipeline_name = models.CharField(max_length=100)
+    pipeline_name = models.CharField(max_length=100, blank=True, help_text="Blank: an ECS service tracked alone.")
+    engine = models.CharField(
+        max_length=16, choices=ENGINES, default=CODEDEPLOY, help_text="Who runs its blue/green deployments."
+    )
     region = models.CharField(max_length=32, help_text="The AWS region of the pipeline and all it uses.")
     profile = models.CharField(max_length=64, blank=True, help_text="The AWS profile; blank: the default chain.")
     aws_connection = models.ForeignKey(
@@ -85,10 +89,19 @@ class ReleaseTarget(models.Model):
         constraints = [  # a pipeline is known by its name in an account and region: one target each
             models.UniqueConstraint(
                 fields=["pipeline_name", "region", "profile"],
-                condition=Q(aws_connection__isnull=True),
+                condition=Q(aws_connection__isnull=True) & ~Q(pipeline_name=""),
                 name="one_target_per_pipeline",
             ),
-            models.UniqueConstraint(fields=["pipeline_name", "aws_connection"], name="one_target_per_connection"),
+            models.UniqueConstraint(
+                fields=["pipeline_name", "aws_connection"],
+                condition=~Q(pipeline_name=""),
+                name="one_target_per_connection",
+            ),
+            models.UniqueConstraint(  # an ECS service tracked without a pipeline: one target each
+                fields=["cluster_name", "service_name", "region", "profile", "aws_connection"],
+                condition=Q(pipeline_name=""),
+                name="one_target_per_service",
+            ),
         ]
 
     def __str__(self):
@@ -106,6 +119,13 @@ class ReleaseTarget(models.Model):
         candidates += [f"{candidates[1]}-{n}" for n in range(2, 100)]
         taken = set(cls.objects.filter(name__startswith=pipeline_name).values_list("name", flat=True))
         return next(name for name in candidates if name not in taken)[:100]
+
+    @property
+    def is_ecs(self):
+        return self.engine == ECS
+
+    def latest_service_deployment(self):
+        return self._latest("service", lambda: self.service_deployments.first())
 
     def connection(self):
         """The AWS connection every call about this target uses: its AwsConnection, or its region and profile."""
@@ -463,6 +483,7 @@ class OperatorAction(Job):
     RELEASE_CHANGE, STOP_EXECUTION, RETRY_STAGE = kinds.RELEASE_CHANGE, kinds.STOP_EXECUTION, kinds.RETRY_STAGE
     REROUTE, ROLLBACK, TERMINATE_ORIGINAL = kinds.REROUTE, kinds.ROLLBACK, kinds.TERMINATE_ORIGINAL
     REDEPLOY_PREVIOUS, APPROVE, REJECT = kinds.REDEPLOY_PREVIOUS, kinds.APPROVE, kinds.REJECT
+    CONTINUE_HOOK = kinds.CONTINUE_HOOK
     KINDS = [(key, kind.label) for key, kind in kinds.KINDS.items()]
     # Job's statuses under the names an operator reads: pending is requested, running is sent.
     PENDING = REQUESTED = "requested"
@@ -589,14 +610,20 @@ class TrackRequest(Job):
 
     TASK = "releases.tasks.track"
 
-    pipeline_name = models.CharField(max_length=100)
+    pipeline_name = models.CharField(max_length=100, blank=True)
+    cluster_name = models.CharField(max_length=255, blank=True, help_text="With service_name: an ECS service alone.")
+    service_name = models.CharField(max_length=255, blank=True)
     target = models.ForeignKey(ReleaseTarget, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"Track {self.pipeline_name} ({self.status})"
+        return f"Track {self.what} ({self.status})"
+
+    @property
+    def what(self):
+        return self.pipeline_name or f"{self.cluster_name}/{self.service_name}"
 
 
 class EventSource(models.Model):
@@ -660,3 +687,5 @@ class EventSource(models.Model):
     def healthy_connections(cls, now=None):
         """(region, profile, AwsConnection id) of every queue whose events arrive."""
         return {s.key for s in cls.objects.all() if s.healthy(now)}
+
+from releases.service_deployments import ServiceDeployment  # noqa: E402,F401 (a model of this app)

@@ -10,7 +10,7 @@ def available(target):
     """kind -> the parameters of each action AWS accepts in the target's current state, as last observed."""
     if target.gone_since:  # the pipeline or its deployment group is gone from AWS: nothing would work
         return {}
-    offered = {A.RELEASE_CHANGE: {}}
+    offered = {A.RELEASE_CHANGE: {}} if target.pipeline_name else {}
     execution = target.latest_execution()
     if execution and execution.status == "InProgress":
         offered[A.STOP_EXECUTION] = {"execution_id": execution.execution_id}
@@ -20,6 +20,8 @@ def available(target):
     for approval in target.waiting_approvals()[:1]:  # parallel approvals are answered one after the other
         params = {"execution_id": approval["execution_id"], "stage": approval["stage"], "approval": approval["action"]}
         offered[A.APPROVE] = offered[A.REJECT] = params
+    if target.is_ecs:
+        return {**offered, **service_deployment_actions(target.latest_service_deployment())}
     deployment = current_deployment(target)
     if deployment and deployment.is_active:
         params = {"deployment_id": deployment.deployment_id}
@@ -32,6 +34,18 @@ def available(target):
     previous = previous_revision(target)
     if previous:
         offered[A.REDEPLOY_PREVIOUS] = previous
+    return offered
+
+
+def service_deployment_actions(deployment):
+    """ECS's own blue/green: Continue while a PAUSE hook awaits action, Roll back while it is IN_PROGRESS (what
+    ContinueServiceDeployment and StopServiceDeployment accept)."""
+    if deployment is None or deployment.status != "IN_PROGRESS":
+        return {}
+    params = {"deployment_id": deployment.deployment_id, "service_deployment_arn": deployment.arn}
+    offered = {A.ROLLBACK: params}
+    for hook in deployment.awaiting_hooks[:1]:
+        offered[A.CONTINUE_HOOK] = {**params, "hook_id": hook["hookId"]}
     return offered
 
 

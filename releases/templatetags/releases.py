@@ -7,15 +7,17 @@ from django import template
 from django.utils import timezone
 
 from dashboard.events import LABELS
-from releases import clocks, gone
+from releases import clocks, gone, service_deployments
 from releases.models import Deployment, Execution
 from releases.web import display, freezes
 
 register = template.Library()
 
-GOOD = {"Succeeded", "succeeded", "confirmed"}
-BAD = {"Failed", "Stopped", "Abandoned", "failed", "rejected", "timed_out", "Cancelled"}
-BUSY = {*Deployment.ACTIVE, *Execution.ACTIVE, "requested", "sent"}
+GOOD = {"Succeeded", "succeeded", "confirmed", "SUCCESSFUL", "SUCCEEDED"}
+BAD = {"Failed", "Stopped", "Abandoned", "failed", "rejected", "timed_out", "Cancelled", *service_deployments.FINISHED}
+BAD -= {"SUCCESSFUL"}
+BAD |= {"FAILED", "TIMED_OUT"}
+BUSY = {*Deployment.ACTIVE, *Execution.ACTIVE, "requested", "sent", *service_deployments.ACTIVE, "AWAITING_ACTION"}
 
 
 @register.filter

@@ -146,7 +146,38 @@ def stages(target):
     return [{**stage, "approvals": waiting.get(stage["name"], [])} for stage in target.pipeline_state.get("stages", [])]
 
 
+def ecs_console(target):
+    """What the console shows of an ECS blue/green target: its newest service deployment and the ones before."""
+    current = target.latest_service_deployment()
+    return {
+        "service_deployment": current,
+        "ecs_traffic": current.split("production") if current else None,
+        "ecs_test_traffic": current.split("test") if current else None,
+        "service_history": target.service_deployments.all()[1:20],
+        "needs_action": ecs_needs_action(current),
+    }
+
+
+def ecs_needs_action(deployment):
+    if deployment is None or deployment.status != "IN_PROGRESS":
+        return None
+    if deployment.awaiting_hooks:
+        hook = deployment.awaiting_hooks[0]
+        until = release_progress._when(hook.get("expiresAt"))
+        then = f"the pause hook times out and ECS does {hook.get('timeoutAction', 'ROLLBACK')}"
+        return {"what": f"Paused at {hook.get('stage')}: waiting for Continue", "until": until, "then": then}
+    return None
+
+
 def console(target, execution_id=None, user_can_operate=False):
+    if target.is_ecs:
+        shown = _console(target, execution_id, user_can_operate)
+        ecs = ecs_console(target)
+        return {**shown, **ecs, "needs_action": ecs["needs_action"] or shown["needs_action"]}
+    return _console(target, execution_id, user_can_operate)
+
+
+def _console(target, execution_id=None, user_can_operate=False):
     release = release_progress.current_release(target, execution_id)
     deployment = release.deployment or target.latest_deployment()
     offered = offers.available(target) if user_can_operate else {}

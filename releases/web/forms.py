@@ -31,7 +31,21 @@ class TrackForm(forms.Form):
     pipeline_name = forms.RegexField(
         label="Pipeline name",
         regex=r"^[A-Za-z0-9.@_-]{1,100}$",
+        required=False,
         error_messages={"invalid": "A pipeline name has 1 to 100 letters, digits or . @ - _ characters."},
+        help_text="Or, for a service ECS deploys blue/green itself without a pipeline, its cluster and service.",
+    )
+    cluster_name = forms.RegexField(
+        label="ECS cluster (no pipeline)",
+        regex=r"^[A-Za-z0-9_-]{1,255}$",
+        required=False,
+        error_messages={"invalid": "A cluster name has 1 to 255 letters, digits, hyphens or underscores."},
+    )
+    service_name = forms.RegexField(
+        label="ECS service (no pipeline)",
+        regex=r"^[A-Za-z0-9_-]{1,255}$",
+        required=False,
+        error_messages={"invalid": "A service name has 1 to 255 letters, digits, hyphens or underscores."},
     )
     region = forms.CharField(
         label="Region",
@@ -51,6 +65,17 @@ class TrackForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].initial = settings.AWS_REGION
+
+    def clean(self):
+        data = super().clean()
+        pipeline, cluster, service = (data.get(k) for k in ("pipeline_name", "cluster_name", "service_name"))
+        if self.errors:
+            return data
+        if pipeline and (cluster or service):
+            raise forms.ValidationError("Name a pipeline, or a cluster and service, not both.")
+        if not pipeline and not (cluster and service):
+            raise forms.ValidationError("Name a pipeline, or the cluster and service of an ECS blue/green service.")
+        return data
 
 
 def seen_id(max_length):

@@ -24,6 +24,7 @@ PLAIN_ERRORS = {
     "InvalidApprovalTokenException": "The approval's run has changed since its token was read; ask again.",
     "ApprovalNotWaiting": "The approval no longer waits for an answer.",
     "ConflictException": "The pipeline is busy with a conflicting change.",
+    "ServiceDeploymentNotFoundException": "ECS does not know that service deployment (any more).",
     "AccessDeniedException": "The dashboard's AWS credentials are not allowed to do this.",
     "ThrottlingException": "AWS is throttling requests; try again in a moment.",
 }

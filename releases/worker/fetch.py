@@ -18,6 +18,7 @@ from datetime import timedelta
 from dashboard import aws
 from releases.clocks import OffsetMeter
 from releases.models import Deployment
+from releases.worker import ecs_fetch
 
 ACTIVE = Deployment.ACTIVE
 
@@ -64,6 +65,7 @@ class Seen:
     clock_offset: float | None = None  # seconds AWS's clock is ahead of the dashboard's, from the Date headers
     parts: set = field(default_factory=lambda: set(FULL))  # what this refresh read
     declaration: dict | None = None  # get_pipeline's, read when the pipeline's version is not the one known
+    service: object = None  # an ECS blue/green target's service deployments (ecs_fetch.SeenService)
 
 
 def fetch(target, known, parts=FULL):
@@ -71,6 +73,8 @@ def fetch(target, known, parts=FULL):
     the `parts` of it (all by default). `seen.parts` says what was read."""
     meter = OffsetMeter(target.connection())
     parts = set(parts)
+    if target.is_ecs:  # no CodeDeploy; its service deployments instead (and a pipeline only when it has one)
+        parts -= {LISTING, DEPLOYMENTS, TARGETS} if target.pipeline_name else {*FULL, PROBE}
     if PROBE in parts:
         parts.discard(PROBE)
         if _newest_moved(target, known, meter):
@@ -94,6 +98,8 @@ def fetch(target, known, parts=FULL):
         _targets(target, known, seen, active, newest=None)
     if seen.executions:
         _executions(target, known, seen)
+    if target.is_ecs:
+        seen.service = ecs_fetch.fetch(target, meter)
     seen.clock_offset = meter.offset
     return seen
 

@@ -51,6 +51,10 @@ class Observer:
             self.stages()
         executions = self.executions() if self.seen.executions is not None else {}
         self.deployments(executions)
+        if self.seen.service is not None:
+            from releases.worker import ecs_observe  # it uses this module's helpers
+
+            self.changed |= ecs_observe.store(self.target, self.seen.service, self.observe, baseline=self.baseline)
         return self.changed
 
     # ---- pipeline ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from dashboard import aws
 from dashboard.models import AwsConnection
-from releases import gone
+from releases import gone, service_deployments
 from releases.models import Deployment, EventSource, Execution, OperatorAction, ReleaseTarget
 from releases.worker.fetch import EXECUTIONS, FULL, PROBE, TARGETS, Known, fetch
 from releases.worker.observe import Observer
@@ -141,7 +141,7 @@ def refresh(target_id):
 def idle_targets():
     """Targets a probe may look at: idle, read at least once, not backing off from AWS errors, and not told of
     their changes by events (their refresh looks for themselves)."""
-    idle = ReleaseTarget.objects.filter(active=False, poll_failures=0, polled_at__isnull=False)
+    idle = ReleaseTarget.objects.filter(active=False, poll_failures=0, polled_at__isnull=False).exclude(pipeline_name="")
     told = EventSource.healthy_connections()
     keys = idle.values_list("pk", "region", "profile", "aws_connection")
     return [pk for pk, *key in keys if tuple(key) not in told]
@@ -186,7 +186,7 @@ def _events_next_in(target, active, changed):
     without events), else when an event comes, with a look now and then that scales with the targets of the
     account and region, so that their looks together stay within IDLE_CALLS_PER_SECOND."""
     running = [d for d in target.deployments.filter(status__in=Deployment.ACTIVE) if d.status not in d.NOT_STARTED]
-    if running:
+    if running or target.service_deployments.filter(status__in=service_deployments.ACTIVE).exists():
         if changed:
             return EVENTS_ACTIVE_SECONDS["changed"]
         return EVENTS_ACTIVE_SECONDS["waiting" if all(d.needs_action for d in running) else "moving"]
@@ -200,6 +200,7 @@ def is_active(target):
     return (
         target.executions.filter(status__in=Execution.ACTIVE).exists()
         or target.deployments.filter(status__in=Deployment.ACTIVE).exists()
+        or target.service_deployments.filter(status__in=service_deployments.ACTIVE).exists()
         or target.actions.filter(status__in=OperatorAction.OPEN).exists()
         or any(stage.get("status") == "InProgress" for stage in target.pipeline_state.get("stages", []))
     )

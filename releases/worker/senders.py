@@ -5,6 +5,7 @@ import json
 
 from dashboard import aws
 from releases.models import OperatorAction as A
+from releases.worker import ecs_senders
 
 
 def call(action, service, operation, /, **params):
@@ -65,6 +66,8 @@ def _continue(wait_type):
 
 
 def _rollback(target, params, action):
+    if target.is_ecs:
+        return ecs_senders.rollback(target, params, action)
     answer, request_id = call(
         action, "codedeploy", "stop_deployment", deploymentId=params["deployment_id"], autoRollbackEnabled=True
     )
@@ -159,6 +162,7 @@ SENDERS = {
     A.REDEPLOY_PREVIOUS: _redeploy_previous,
     A.APPROVE: _answer_approval("Approved"),
     A.REJECT: _answer_approval("Rejected"),
+    A.CONTINUE_HOOK: ecs_senders.continue_hook,
 }
 
 
@@ -214,6 +218,8 @@ def _terminated(target, params, action):
 
 
 def _rolled_back(target, params, action):
+    if target.is_ecs:
+        return ecs_senders.rolled_back(target, params, action)
     info = _deployment(action)
     if info["status"] in ("Stopped", "Failed") or info.get("rollbackInfo"):
         return {"stop_status": info["status"], "stop_message": ""}
@@ -262,6 +268,7 @@ APPLIED = {
     A.REDEPLOY_PREVIOUS: _redeployed,
     A.APPROVE: _answered("Approved"),
     A.REJECT: _answered("Rejected"),
+    A.CONTINUE_HOOK: ecs_senders.hook_continued,
 }
 
 # Kinds whose call carries an idempotency token: sent again, AWS answers with what the first sending made.

@@ -9,10 +9,10 @@ from dashboard import aws, events
 from dashboard.audit import AuditEvent, record
 from dashboard.models import same_connection
 from releases.models import ReleaseTarget
-from releases.worker import event_rule, preflight, tracking
+from releases.worker import ecs_tracking, event_rule, preflight, tracking
 from releases.worker.tracking import TrackingError
 
-__all__ = ["TrackingError", "run_track_request", "track_pipeline"]
+__all__ = ["TrackingError", "run_track_request", "track_pipeline", "track_service"]
 log = logging.getLogger(__name__)
 
 
@@ -28,21 +28,50 @@ def track_pipeline(pipeline_name, *, connection, user=None, request=None):
     (they are shown on the target's page until fixed).
     """
     found = tracking.discover(pipeline_name, connection)
-    checks = preflight.run(found)
-    fields = {**target_fields(found), "checks": checks, "checked_at": timezone.now()}
+    if found.ecs is not None:
+        ecs_tracking.discover_service(found, found.ecs["cluster"], found.ecs["service"])
+        fields = {**ecs_tracking.target_fields(found), "checks": ecs_checks(found)}
+        fields.update(_deploy_action(found), region=connection.region, profile=connection.profile)
+        fields["aws_connection_id"] = connection.connection_id
+    else:
+        fields = {**target_fields(found), "checks": preflight.run(found)}
+    return _record(
+        {"pipeline_name": pipeline_name, **same_connection(connection)}, pipeline_name, fields, connection, user, request
+    )
+
+
+def track_service(cluster_name, service_name, *, connection, user=None, request=None):
+    """Track an ECS service that deploys blue/green by itself, without a pipeline: named by cluster and service."""
+    found = tracking.Found("", {}, connection)
+    ecs_tracking.discover_service(found, cluster_name, service_name)
+    fields = {**ecs_tracking.target_fields(found), "checks": ecs_tracking.checks(found)}
+    fields.update(region=connection.region, profile=connection.profile, aws_connection_id=connection.connection_id)
+    key = {"pipeline_name": "", "cluster_name": cluster_name, "service_name": service_name}
+    return _record({**key, **same_connection(connection)}, f"{cluster_name}/{service_name}", fields, connection, user, request)
+
+
+def ecs_checks(found):
+    return [*ecs_tracking.checks(found), preflight.image_push_starts(found)]
+
+
+def _deploy_action(found):
+    return {"deploy_stage": found.deploy_stage, "deploy_action": found.deploy_action.get("name", "")}
+
+
+def _record(key, name, fields, connection, user, request):
+    """The target found by `key`, made (named after `name`) or brought up to date with `fields`."""
+    fields = {**fields, "checked_at": timezone.now()}
     try:
         with transaction.atomic():
             target, created = ReleaseTarget.objects.get_or_create(
-                pipeline_name=pipeline_name,
-                **same_connection(connection),
-                defaults={"name": ReleaseTarget.free_name(pipeline_name, connection), "created_by": user, **fields},
+                **key, defaults={"name": ReleaseTarget.free_name(name, connection), "created_by": user, **fields}
             )
             if not created:
                 ReleaseTarget.objects.filter(pk=target.pk).update(**fields)
                 target.refresh_from_db()
                 target.bump()
     except IntegrityError:  # tracked by someone else at the same moment
-        return ReleaseTarget.objects.get(pipeline_name=pipeline_name, **same_connection(connection))
+        return ReleaseTarget.objects.get(**key)
     _listen_for_events(connection)
     if created:
         record(
@@ -50,10 +79,11 @@ def track_pipeline(pipeline_name, *, connection, user=None, request=None):
             outcome=AuditEvent.SUCCEEDED,
             user=user,
             request=request,
-            target_type="pipeline",
-            target_id=pipeline_name,
+            target_type="pipeline" if target.pipeline_name else "service",
+            target_id=target.pipeline_name or name,
             scope=target.name,
             params={
+                "engine": target.engine,
                 "application": target.application_name,
                 "deployment_group": target.deployment_group_name,
                 "cluster": target.cluster_name,
@@ -135,6 +165,11 @@ def _container(service):
 def run_track_request(job):
     """A TrackRequest's work, in a worker: the fields it concludes with."""
     try:
+        if not job.pipeline_name:
+            target = track_service(
+                job.cluster_name, job.service_name, connection=job.connection(), user=job.requested_by
+            )
+            return {"target": target}
         return {"target": track_pipeline(job.pipeline_name, connection=job.connection(), user=job.requested_by)}
     except TrackingError as error:
         raise aws.AwsError("NotTrackable", str(error)) from error

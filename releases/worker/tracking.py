@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from dashboard import aws
 
 DEPLOY_PROVIDER = "CodeDeployToECS"
+ECS_PROVIDER = "ECS"  # the Amazon ECS (standard) deploy action, against a service ECS deploys blue/green itself
 
 
 class TrackingError(Exception):
@@ -40,6 +41,7 @@ class Found:
     # with rules_error set, when EventBridge could not be asked)
     push_rules: dict = field(default_factory=dict)
     rules_error: str = ""
+    ecs: dict | None = None  # an ECS blue/green service without CodeDeploy (releases/worker/ecs_tracking.py)
 
     @property
     def config(self):
@@ -77,11 +79,14 @@ def discover(pipeline_name, connection):
             kind = action.get("actionTypeId", {})
             if kind.get("category") == "Source":
                 found.source_actions.append({"stage": stage["name"], **action})
-            elif kind.get("provider") == DEPLOY_PROVIDER and not found.deploy_action:
+            elif kind.get("provider") in (DEPLOY_PROVIDER, ECS_PROVIDER) and not found.deploy_action:
                 found.deploy_stage, found.deploy_action = stage["name"], action
+    if found.deploy_action.get("actionTypeId", {}).get("provider") == ECS_PROVIDER:
+        return _ecs_service(found)
     if not found.deploy_action:
         raise TrackingError(
-            f"Pipeline “{pipeline_name}” has no Amazon ECS (Blue/Green) deploy action (provider {DEPLOY_PROVIDER}). "
+            f"Pipeline “{pipeline_name}” has no Amazon ECS (Blue/Green) deploy action (provider {DEPLOY_PROVIDER}), "
+            f"nor an Amazon ECS deploy action (provider {ECS_PROVIDER}). "
             "Add one that names the CodeDeploy application and deployment group, as in the tutorial's step 6."
         )
     _deployment_group(found)
@@ -89,6 +94,14 @@ def discover(pipeline_name, connection):
     _load_balancing(found)
     _role(found)
     _source_files(found)
+    _image_push_rules(found)
+    return found
+
+
+def _ecs_service(found):
+    """A pipeline whose Amazon ECS (standard) deploy action updates a service that ECS deploys blue/green itself:
+    its service is found by releases/worker/ecs_tracking.py (track.py calls it)."""
+    found.ecs = {"cluster": found.config.get("ClusterName", ""), "service": found.config.get("ServiceName", "")}
     _image_push_rules(found)
     return found
 
