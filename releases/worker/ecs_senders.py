@@ -5,7 +5,7 @@ from dashboard import aws
 from releases.service_deployments import ROLLING_BACK
 
 
-def _call(action, operation, **params):
+def _call(action, operation, /, **params):
     response = aws.call("ecs", operation, action.connection(), **params)
     return response, response.request_id
 
