@@ -55,7 +55,8 @@ class NeedsAction(Schema):
 class TargetSummary(Schema):
     id: int
     name: str
-    pipeline_name: str
+    pipeline_name: str  # blank: an ECS service tracked without a pipeline
+    engine: str  # "codedeploy", or "ecs": ECS deploys it blue/green itself (service_deployment, not deployment)
     region: str
     connection: str  # the AWS connection's name; blank: the dashboard's own credentials
     account: str  # the account it is in, as the connection's latest check found (blank: not known)
@@ -113,6 +114,7 @@ class TargetState(TargetSummary):
     open_actions: list[Action]
     recent_actions: list[Action]
     last_answer: str
+    service_deployment: dict | None = None  # engine "ecs": the newest service deployment, as the console shows it
 
 
 class Unchanged(Schema):

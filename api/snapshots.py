@@ -75,6 +75,7 @@ def _target(target, summary):
         "id": target.pk,
         "name": target.name,
         "pipeline_name": target.pipeline_name,
+        "engine": target.engine,
         "region": target.region,
         "connection": target.aws_connection.name if target.aws_connection else "",
         "account": target.aws_connection.shown_account if target.aws_connection else "",
@@ -117,7 +118,18 @@ def state(target, execution_id=None):
         "open_actions": [action(row) for row in console["open_actions"]],
         "recent_actions": [action(row) for row in console["recent_actions"]],
         "last_answer": console["last_answer"],
+        "service_deployment": service_deployment(console.get("service_deployment")),
     }
+
+
+def service_deployment(row):
+    """An ECS service deployment: status, lifecycle stage, hooks, revisions and the production traffic split."""
+    if row is None:
+        return None
+    fields = ("deployment_id", "arn", "status", "status_reason", "lifecycle_stage", "created_at", "finished_at")
+    shown = {name: getattr(row, name) for name in fields}
+    shown.update(hooks=row.hooks, source_revisions=row.source_revisions, target_revision=row.target_revision)
+    return {**shown, "traffic": row.split("production"), "bake_ends_at": row.bake_ends_at}
 
 
 def offers(target, offered, may_request):

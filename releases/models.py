@@ -688,4 +688,5 @@ class EventSource(models.Model):
         """(region, profile, AwsConnection id) of every queue whose events arrive."""
         return {s.key for s in cls.objects.all() if s.healthy(now)}
 
+
 from releases.service_deployments import ServiceDeployment  # noqa: E402,F401 (a model of this app)

@@ -25,7 +25,12 @@ ROLLING_BACK = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
 ACTIVE = ("PENDING", "IN_PROGRESS", "STOP_REQUESTED", *ROLLING_BACK)
 FINISHED = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
 # How the history and insights, which count CodeDeploy's words, count an ECS deployment's end.
-OUTCOME = {"SUCCESSFUL": "Succeeded", "STOPPED": "Stopped", "ROLLBACK_SUCCESSFUL": "Failed", "ROLLBACK_FAILED": "Failed"}
+OUTCOME = {
+    "SUCCESSFUL": "Succeeded",
+    "STOPPED": "Stopped",
+    "ROLLBACK_SUCCESSFUL": "Failed",
+    "ROLLBACK_FAILED": "Failed",
+}
 
 
 class ServiceDeployment(models.Model):

@@ -6,102 +6,166 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dashboard', '0010_aws_connections'),
-        ('releases', '0012_four_eyes_override'),
+        ("dashboard", "0010_aws_connections"),
+        ("releases", "0012_four_eyes_override"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ServiceDeployment',
+            name="ServiceDeployment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('arn', models.CharField(max_length=2048)),
-                ('deployment_id', models.CharField(help_text="The ARN's last part: the console's short name.", max_length=64)),
-                ('status', models.CharField(max_length=32)),
-                ('status_reason', models.TextField(blank=True)),
-                ('lifecycle_stage', models.CharField(blank=True, max_length=64)),
-                ('stage_since', models.DateTimeField(blank=True, help_text="AWS's updatedAt when the stage was seen.", null=True)),
-                ('created_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(blank=True, null=True)),
-                ('source_revisions', models.JSONField(blank=True, default=list)),
-                ('target_revision', models.JSONField(blank=True, default=dict)),
-                ('hooks', models.JSONField(blank=True, default=list, help_text='lifecycleHookDetails, each with the stage seen.')),
-                ('rollback', models.JSONField(blank=True, default=dict)),
-                ('config', models.JSONField(blank=True, default=dict, help_text='Its deploymentConfiguration.')),
-                ('traffic', models.JSONField(blank=True, default=dict, help_text='Rule -> target group ARN -> weight, as read.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("arn", models.CharField(max_length=2048)),
+                (
+                    "deployment_id",
+                    models.CharField(help_text="The ARN's last part: the console's short name.", max_length=64),
+                ),
+                ("status", models.CharField(max_length=32)),
+                ("status_reason", models.TextField(blank=True)),
+                ("lifecycle_stage", models.CharField(blank=True, max_length=64)),
+                (
+                    "stage_since",
+                    models.DateTimeField(blank=True, help_text="AWS's updatedAt when the stage was seen.", null=True),
+                ),
+                ("created_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("stopped_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(blank=True, null=True)),
+                ("source_revisions", models.JSONField(blank=True, default=list)),
+                ("target_revision", models.JSONField(blank=True, default=dict)),
+                (
+                    "hooks",
+                    models.JSONField(
+                        blank=True, default=list, help_text="lifecycleHookDetails, each with the stage seen."
+                    ),
+                ),
+                ("rollback", models.JSONField(blank=True, default=dict)),
+                ("config", models.JSONField(blank=True, default=dict, help_text="Its deploymentConfiguration.")),
+                (
+                    "traffic",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Rule -> target group ARN -> weight, as read."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='releasetarget',
-            name='one_target_per_pipeline',
+            model_name="releasetarget",
+            name="one_target_per_pipeline",
         ),
         migrations.RemoveConstraint(
-            model_name='releasetarget',
-            name='one_target_per_connection',
+            model_name="releasetarget",
+            name="one_target_per_connection",
         ),
         migrations.AddField(
-            model_name='releasetarget',
-            name='engine',
-            field=models.CharField(choices=[('codedeploy', 'CodeDeploy blue/green'), ('ecs', 'ECS blue/green (no CodeDeploy)')], default='codedeploy', help_text='Who runs its blue/green deployments.', max_length=16),
+            model_name="releasetarget",
+            name="engine",
+            field=models.CharField(
+                choices=[("codedeploy", "CodeDeploy blue/green"), ("ecs", "ECS blue/green (no CodeDeploy)")],
+                default="codedeploy",
+                help_text="Who runs its blue/green deployments.",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='trackrequest',
-            name='cluster_name',
-            field=models.CharField(blank=True, help_text='With service_name: an ECS service alone.', max_length=255),
+            model_name="trackrequest",
+            name="cluster_name",
+            field=models.CharField(blank=True, help_text="With service_name: an ECS service alone.", max_length=255),
         ),
         migrations.AddField(
-            model_name='trackrequest',
-            name='service_name',
+            model_name="trackrequest",
+            name="service_name",
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.AlterField(
-            model_name='foureyesrequest',
-            name='kind',
-            field=models.CharField(choices=[('release_change', 'Release change'), ('stop_execution', 'Stop execution'), ('retry_stage', 'Retry stage'), ('reroute', 'Reroute traffic'), ('rollback', 'Stop and roll back'), ('terminate_original', 'Terminate original task set'), ('redeploy_previous', 'Redeploy previous revision'), ('approve', 'Approve'), ('reject', 'Reject'), ('continue_hook', 'Continue')], max_length=32),
+            model_name="foureyesrequest",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("release_change", "Release change"),
+                    ("stop_execution", "Stop execution"),
+                    ("retry_stage", "Retry stage"),
+                    ("reroute", "Reroute traffic"),
+                    ("rollback", "Stop and roll back"),
+                    ("terminate_original", "Terminate original task set"),
+                    ("redeploy_previous", "Redeploy previous revision"),
+                    ("approve", "Approve"),
+                    ("reject", "Reject"),
+                    ("continue_hook", "Continue"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='operatoraction',
-            name='kind',
-            field=models.CharField(choices=[('release_change', 'Release change'), ('stop_execution', 'Stop execution'), ('retry_stage', 'Retry stage'), ('reroute', 'Reroute traffic'), ('rollback', 'Stop and roll back'), ('terminate_original', 'Terminate original task set'), ('redeploy_previous', 'Redeploy previous revision'), ('approve', 'Approve'), ('reject', 'Reject'), ('continue_hook', 'Continue')], max_length=32),
+            model_name="operatoraction",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("release_change", "Release change"),
+                    ("stop_execution", "Stop execution"),
+                    ("retry_stage", "Retry stage"),
+                    ("reroute", "Reroute traffic"),
+                    ("rollback", "Stop and roll back"),
+                    ("terminate_original", "Terminate original task set"),
+                    ("redeploy_previous", "Redeploy previous revision"),
+                    ("approve", "Approve"),
+                    ("reject", "Reject"),
+                    ("continue_hook", "Continue"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='releasetarget',
-            name='pipeline_name',
-            field=models.CharField(blank=True, help_text='Blank: an ECS service tracked alone.', max_length=100),
+            model_name="releasetarget",
+            name="pipeline_name",
+            field=models.CharField(blank=True, help_text="Blank: an ECS service tracked alone.", max_length=100),
         ),
         migrations.AlterField(
-            model_name='trackrequest',
-            name='pipeline_name',
+            model_name="trackrequest",
+            name="pipeline_name",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddConstraint(
-            model_name='releasetarget',
-            constraint=models.UniqueConstraint(condition=models.Q(('aws_connection__isnull', True), models.Q(('pipeline_name', ''), _negated=True)), fields=('pipeline_name', 'region', 'profile'), name='one_target_per_pipeline'),
+            model_name="releasetarget",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("aws_connection__isnull", True), models.Q(("pipeline_name", ""), _negated=True)),
+                fields=("pipeline_name", "region", "profile"),
+                name="one_target_per_pipeline",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='releasetarget',
-            constraint=models.UniqueConstraint(condition=models.Q(('pipeline_name', ''), _negated=True), fields=('pipeline_name', 'aws_connection'), name='one_target_per_connection'),
+            model_name="releasetarget",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("pipeline_name", ""), _negated=True),
+                fields=("pipeline_name", "aws_connection"),
+                name="one_target_per_connection",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='releasetarget',
-            constraint=models.UniqueConstraint(condition=models.Q(('pipeline_name', '')), fields=('cluster_name', 'service_name', 'region', 'profile', 'aws_connection'), name='one_target_per_service'),
+            model_name="releasetarget",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("pipeline_name", "")),
+                fields=("cluster_name", "service_name", "region", "profile", "aws_connection"),
+                name="one_target_per_service",
+            ),
         ),
         migrations.AddField(
-            model_name='servicedeployment',
-            name='target',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='service_deployments', to='releases.releasetarget'),
+            model_name="servicedeployment",
+            name="target",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="service_deployments",
+                to="releases.releasetarget",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='servicedeployment',
-            constraint=models.UniqueConstraint(fields=('target', 'arn'), name='service_deployment_unique_per_target'),
+            model_name="servicedeployment",
+            constraint=models.UniqueConstraint(fields=("target", "arn"), name="service_deployment_unique_per_target"),
         ),
     ]

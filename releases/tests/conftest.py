@@ -57,6 +57,17 @@ def boto(sandbox):
 
 
 @pytest.fixture
+def ecs_service(boto):
+    """A service ECS deploys blue/green itself (no CodeDeploy), made with plain boto3 as the ECS developer guide sets
+    one up (sandbox/tests/ecs_native_setup.py), its first deployment finished (blue serves production)."""
+    from sandbox.tests.ecs_native_setup import BlueGreenService
+
+    service = BlueGreenService(boto).build()
+    service.settle()
+    return service
+
+
+@pytest.fixture
 def tutorial(boto):
     """The tutorial's setup, made by hand (not by the wizard), its first release finished:
     30 min ready wait, 60 min termination wait."""

@@ -1,20 +1,10 @@
 """Fixtures of the console's ECS blue/green targets: a service ECS deploys blue/green itself (no CodeDeploy), made
 with plain boto3 as the ECS developer guide sets one up (sandbox/tests/ecs_native_setup.py)."""
 
-import pytest
-
 from releases.tests.conftest import poll_until
-from sandbox.tests.ecs_native_setup import CLUSTER, SERVICE, BlueGreenService
+from sandbox.tests.ecs_native_setup import CLUSTER, SERVICE
 
 PAUSE = {"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}
-
-
-@pytest.fixture
-def ecs_service(boto):
-    """The service, its first deployment finished (blue serves production)."""
-    service = BlueGreenService(boto).build()
-    service.settle()
-    return service
 
 
 def track_service(ecs_service):

@@ -5,13 +5,10 @@ import pytest
 
 from releases import offers
 from releases.models import OperatorAction
-from releases.tests.ecs_native import (  # noqa: F401 (fixtures)
-    ecs_service,
+from releases.tests.ecs_native import (
     pause_waits,
     refresh_until,
     release_with_pause,
-    stage_is,
-    status_is,
     track_service,
 )
 from releases.worker import polling
@@ -38,9 +35,7 @@ def test_a_rolling_service_fails_the_blue_green_checks(boto, ecs_service):
     assert "ecs_strategy" in failed
 
 
-def test_the_refresh_reads_stages_hooks_revisions_and_the_split_and_offers_continue_then_rollback(
-    sandbox, ecs_service
-):
+def test_the_refresh_reads_stages_hooks_revisions_and_the_split_and_offers_continue_then_rollback(sandbox, ecs_service):
     target = track_service(ecs_service)
     release_with_pause(ecs_service)
     target = refresh_until(sandbox, target, pause_waits, step=2, timeout=30)
@@ -70,3 +65,26 @@ def test_an_idle_service_costs_one_call_a_refresh(sandbox, ecs_service, monkeypa
     for _ in range(3):
         polling.refresh(target.pk)
     assert calls == ["list_service_deployments"] * 3
+
+
+@pytest.mark.parametrize(
+    "status, awaiting, expected",
+    [
+        ("PENDING", False, set()),
+        ("IN_PROGRESS", False, {A.ROLLBACK}),
+        ("IN_PROGRESS", True, {A.ROLLBACK, A.CONTINUE_HOOK}),
+        ("ROLLBACK_IN_PROGRESS", False, set()),
+        ("SUCCESSFUL", False, set()),
+        ("ROLLBACK_SUCCESSFUL", False, set()),
+    ],
+)
+def test_the_actions_offered_follow_the_service_deployments_state(status, awaiting, expected):
+    from releases.models import ReleaseTarget
+
+    target = ReleaseTarget.objects.create(name="shop/web", engine="ecs", cluster_name="shop", service_name="web")
+    hooks = [{"hookId": "ecs-pause-1", "status": "AWAITING_ACTION" if awaiting else "SUCCEEDED", "targetType": "PAUSE"}]
+    arn = "arn:aws:ecs:us-east-1:123456789012:service-deployment/shop/web/abc"
+    target.service_deployments.create(arn=arn, deployment_id="abc", status=status, hooks=hooks)
+    assert set(offers.available(target)) == expected
+    target.pipeline_name = "shop-release"  # with a pipeline, a release change is offered besides
+    assert set(offers.available(target)) == expected | {A.RELEASE_CHANGE}

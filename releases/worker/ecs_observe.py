@@ -44,7 +44,8 @@ def _fill(deployment, view, seen):
     deployment.target_revision = _revision(view.get("targetServiceRevision") or {}, seen)
     stages = {h.get("hookId"): h.get("stage") for h in deployment.hooks}
     deployment.hooks = [
-        {**plain(hook), "stage": stages.get(hook.get("hookId")) or stage} for hook in view.get("lifecycleHookDetails", [])
+        {**plain(hook), "stage": stages.get(hook.get("hookId")) or stage}
+        for hook in view.get("lifecycleHookDetails", [])
     ]
     deployment.rollback = plain(view.get("rollback") or {})
     deployment.config = plain(view.get("deploymentConfiguration") or {})

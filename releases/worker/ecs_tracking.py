@@ -138,7 +138,8 @@ def checks(found):
             strategy in STRATEGIES,
             f"Service {name} deploys with the strategy {strategy}"
             + ("." if strategy in STRATEGIES else ", not blue/green: traffic is not shifted between two revisions."),
-            "update_service with deploymentConfiguration strategy BLUE_GREEN (or LINEAR, CANARY) and bakeTimeInMinutes.",
+            "update_service with deploymentConfiguration strategy BLUE_GREEN (or LINEAR, CANARY) and "
+            "bakeTimeInMinutes.",
         ),
         check(
             "ecs_advanced_configuration",

@@ -141,7 +141,9 @@ def refresh(target_id):
 def idle_targets():
     """Targets a probe may look at: idle, read at least once, not backing off from AWS errors, and not told of
     their changes by events (their refresh looks for themselves)."""
-    idle = ReleaseTarget.objects.filter(active=False, poll_failures=0, polled_at__isnull=False).exclude(pipeline_name="")
+    idle = ReleaseTarget.objects.filter(active=False, poll_failures=0, polled_at__isnull=False).exclude(
+        pipeline_name=""
+    )
     told = EventSource.healthy_connections()
     keys = idle.values_list("pk", "region", "profile", "aws_connection")
     return [pk for pk, *key in keys if tuple(key) not in told]

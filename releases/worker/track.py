@@ -36,7 +36,12 @@ def track_pipeline(pipeline_name, *, connection, user=None, request=None):
     else:
         fields = {**target_fields(found), "checks": preflight.run(found)}
     return _record(
-        {"pipeline_name": pipeline_name, **same_connection(connection)}, pipeline_name, fields, connection, user, request
+        {"pipeline_name": pipeline_name, **same_connection(connection)},
+        pipeline_name,
+        fields,
+        connection,
+        user,
+        request,
     )
 
 
@@ -47,7 +52,9 @@ def track_service(cluster_name, service_name, *, connection, user=None, request=
     fields = {**ecs_tracking.target_fields(found), "checks": ecs_tracking.checks(found)}
     fields.update(region=connection.region, profile=connection.profile, aws_connection_id=connection.connection_id)
     key = {"pipeline_name": "", "cluster_name": cluster_name, "service_name": service_name}
-    return _record({**key, **same_connection(connection)}, f"{cluster_name}/{service_name}", fields, connection, user, request)
+    return _record(
+        {**key, **same_connection(connection)}, f"{cluster_name}/{service_name}", fields, connection, user, request
+    )
 
 
 def ecs_checks(found):
