@@ -40,7 +40,7 @@ def test_an_ecs_service_is_tracked_released_continued_and_rolled_back_from_the_c
     expect(page.locator(f"#actions a[data-action={A.RELEASE_CHANGE}]")).to_have_count(0)  # no pipeline
 
     # A release (update_service) stops at its pause hook: stages, hook, revisions and the split on the page.
-    first = release_with_pause("nginx:2")
+    first = release_with_pause(ecs_service, "nginx:2")
     poll_until(sandbox, target, stage_is("SCALE_UP"), step=1, timeout=30)
     expect(page.locator("#ecs-stages li[aria-current=step]")).to_contain_text("SCALE_UP")
     poll_until(sandbox, target, pause_waits, step=2, timeout=30)
@@ -65,7 +65,7 @@ def test_an_ecs_service_is_tracked_released_continued_and_rolled_back_from_the_c
     urls = local_urls(boto)
     serving = answer(urls[80])
     assert serving[0] == "nginx:2"
-    second = release_with_pause("nginx:3")
+    second = release_with_pause(ecs_service, "nginx:3")
     poll_until(sandbox, target, pause_waits, step=2, timeout=30)
     expect(page.locator(f"#actions a[data-action={A.ROLLBACK}]")).to_be_visible()
     confirm(page, A.ROLLBACK, "the new image fails its checks")

@@ -9,6 +9,7 @@ from releases.tests.ecs_native import (
     pause_waits,
     refresh_until,
     release_with_pause,
+    status_is,
     track_service,
 )
 from releases.worker import polling
@@ -88,3 +89,17 @@ def test_the_actions_offered_follow_the_service_deployments_state(status, awaiti
     assert set(offers.available(target)) == expected
     target.pipeline_name = "shop-release"  # with a pipeline, a release change is offered besides
     assert set(offers.available(target)) == expected | {A.RELEASE_CHANGE}
+
+
+def test_a_finished_release_is_in_the_audit_history_as_codedeploy_ones_are(sandbox, ecs_service):
+    from dashboard.audit import AuditEvent
+    from dashboard.events import DEPLOYMENT_CREATED, DEPLOYMENT_FINISHED, LIFECYCLE_EVENT
+
+    target = track_service(ecs_service)
+    arn = ecs_service.release("nginx:2")
+    refresh_until(sandbox, target, status_is("SUCCESSFUL"), step=10, timeout=40)
+    events = AuditEvent.objects.filter(scope=target.name, params__service_deployment_arn=arn)
+    assert events.filter(action=DEPLOYMENT_CREATED).count() == 1
+    assert events.filter(action=LIFECYCLE_EVENT, params__event="BAKE_TIME").exists()
+    (finished,) = events.filter(action=DEPLOYMENT_FINISHED)
+    assert finished.params["status"] == "Succeeded" and finished.params["ecs_status"] == "SUCCESSFUL"
