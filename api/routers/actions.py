@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
 from dashboard.roles import OPERATOR, VIEWER
-from releases import action_kinds, offers
+from releases import action_kinds, action_requests, offers
 from releases.models import OperatorAction, ReleaseTarget
-from releases.web import action_requests, display
+from releases.web import display
 from releases.web.forms import ActionForm
 
 from .. import schemas, snapshots

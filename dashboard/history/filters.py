@@ -50,6 +50,7 @@ _GROUPS = [
     ),
     ("operator", "Operator actions", list(events.OPERATOR_ACTIONS)),
     ("guards", "Freezes and four eyes", list(events.GUARDS)),
+    ("smoke", "Smoke checks", list(events.SMOKE_EVENTS)),
     (
         "pipeline",
         "Pipeline (observed)",

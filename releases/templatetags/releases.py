@@ -7,15 +7,15 @@ from django import template
 from django.utils import timezone
 
 from dashboard.events import LABELS
-from releases import clocks, gone
+from releases import clocks, freezes, gone
 from releases.models import Deployment, Execution
-from releases.web import display, freezes
+from releases.web import display
 
 register = template.Library()
 
-GOOD = {"Succeeded", "succeeded", "confirmed"}
+GOOD = {"Succeeded", "succeeded", "confirmed", "passed"}
 BAD = {"Failed", "Stopped", "Abandoned", "failed", "rejected", "timed_out", "Cancelled"}
-BUSY = {*Deployment.ACTIVE, *Execution.ACTIVE, "requested", "sent"}
+BUSY = {*Deployment.ACTIVE, *Execution.ACTIVE, "requested", "sent", "pending", "running"}
 
 
 @register.filter

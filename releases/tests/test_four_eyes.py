@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from dashboard import events
 from dashboard.audit import AuditEvent
+from releases import action_requests
 from releases.models import FourEyesRequest, OperatorAction, ReleaseTarget
-from releases.web import action_requests, four_eyes
+from releases.web import four_eyes
 from releases.web.forms import ActionForm
 
 A = OperatorAction

@@ -9,7 +9,7 @@ from dashboard import aws, events
 from dashboard.audit import AuditEvent, record
 from dashboard.models import same_connection
 from releases.models import ReleaseTarget
-from releases.worker import event_rule, preflight, tracking
+from releases.worker import alarms, event_rule, preflight, tracking
 from releases.worker.tracking import TrackingError
 
 __all__ = ["TrackingError", "run_track_request", "track_pipeline"]
@@ -29,7 +29,8 @@ def track_pipeline(pipeline_name, *, connection, user=None, request=None):
     """
     found = tracking.discover(pipeline_name, connection)
     checks = preflight.run(found)
-    fields = {**target_fields(found), "checks": checks, "checked_at": timezone.now()}
+    now = timezone.now()
+    fields = {**target_fields(found), "checks": checks, "checked_at": now, "group_read_at": now}
     try:
         with transaction.atomic():
             target, created = ReleaseTarget.objects.get_or_create(
@@ -98,6 +99,9 @@ def target_fields(found):
         "test_listener_arn": test_arn,
         "prod_port": (prod or {}).get("Port"),
         "test_port": (test or {}).get("Port"),
+        "prod_protocol": (prod or {}).get("Protocol", ""),
+        "test_protocol": (test or {}).get("Protocol", ""),
+        "alarm_configuration": alarms.configuration(group),
         "target_group_names": found.target_group_names,
         "service_role_arn": group.get("serviceRoleArn", ""),
         "deployment_config_name": group.get("deploymentConfigName", ""),
