@@ -199,6 +199,32 @@ class ActionRequest(Schema):
     override_freeze: str = ""  # admins: the reason to send a release change or reroute during a freeze
 
 
+class FourEyesRequest(Schema):
+    """An action under four eyes: asked, it waits for a different operator, who approves (the action is then
+    requested once: follow `action_url`) or declines it; unanswered, it expires."""
+
+    four_eyes: Literal[True] = True  # tells it from an Action in a request's 202
+    id: int
+    target_id: int
+    kind: str
+    label: str
+    status: Literal["pending", "approved", "declined", "expired"]
+    reason: str
+    override_freeze: str  # the admin requester's reason to send it during a freeze, if any
+    requested_by: str
+    created_at: datetime
+    expires_at: datetime
+    decided_by: str
+    decided_at: datetime | None
+    decision_reason: str
+    action_url: str  # the action once approved (blank before)
+    status_url: str
+
+
+class Decision(Schema):
+    reason: str
+
+
 class Event(Schema):
     id: int
     created_at: datetime

@@ -50,6 +50,26 @@ def action(row, answer=None):
     }
 
 
+def four_eyes(row):
+    return {
+        "id": row.pk,
+        "target_id": row.target_id,
+        "kind": row.kind,
+        "label": row.get_kind_display(),
+        "status": row.shown_status,
+        "reason": row.reason,
+        "override_freeze": row.override_reason,
+        "requested_by": row.requested_by.get_username() if row.requested_by else "",
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "decided_by": row.decided_by.get_username() if row.decided_by else "",
+        "decided_at": row.decided_at,
+        "decision_reason": row.decision_reason,
+        "action_url": reverse("api:action", kwargs={"pk": row.action_id}) if row.action_id else "",
+        "status_url": reverse("api:four-eyes", kwargs={"pk": row.pk}),
+    }
+
+
 def _target(target, summary):
     return {
         "id": target.pk,

@@ -1,11 +1,13 @@
-"""Adding, checking and removing the AWS connections admins define (the Connections page)."""
+"""Adding, changing, checking and removing the AWS connections admins define (the Connections page)."""
 
 from django.db import transaction
 
 from . import events
 from .audit import AuditEvent, record
 from .jobs import job_models, start_job
-from .models import ConnectionCheck
+from .models import AwsConnection, ConnectionCheck
+
+HEALTH_FIELDS = ("account", "arn", "succeeded_at", "failed_at", "error_code", "error_message")
 
 
 def add(request, form):
@@ -16,6 +18,34 @@ def add(request, form):
         _audit(request, events.CONNECTION_ADDED, connection)
         check(request, connection)
     return connection
+
+
+def change(request, form):
+    """Save an edited connection: its health is forgotten (it was the old credentials'), the change audited with
+    each field's before and after, and a check queued at once."""
+    before = AwsConnection.objects.get(pk=form.instance.pk)
+    with transaction.atomic():
+        connection = form.save(commit=False)
+        changed = {
+            field: [getattr(before, field), getattr(connection, field)]
+            for field in form.Meta.fields
+            if getattr(before, field) != getattr(connection, field)
+        }
+        if not changed:
+            return connection, changed
+        for field in HEALTH_FIELDS:
+            setattr(connection, field, None if field.endswith("_at") else "")
+        connection.save()
+        record(
+            events.CONNECTION_CHANGED,
+            outcome=AuditEvent.SUCCEEDED,
+            request=request,
+            target_type="aws_connection",
+            target_id=connection.name,
+            params={"changed": changed, **({"renamed_from": before.name} if "name" in changed else {})},
+        )
+        check(request, connection)
+    return connection, changed
 
 
 def check(request, connection):

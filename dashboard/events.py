@@ -32,6 +32,7 @@ API_CALL = "api.call"
 CONNECTION_CHECK = "aws.connection_check"
 CONNECTION_ADDED = "aws.connection_added"
 CONNECTION_REMOVED = "aws.connection_removed"
+CONNECTION_CHANGED = "aws.connection_changed"  # params["changed"]: {field: [before, after]}
 
 # The setup wizard (scope: the setup's name; params: step, created resources)
 SETUP_STEP = "setup.step"
@@ -130,6 +131,7 @@ LABELS = {
     CONNECTION_CHECK: "Checked the AWS connection",
     CONNECTION_ADDED: "AWS connection added",
     CONNECTION_REMOVED: "AWS connection removed",
+    CONNECTION_CHANGED: "AWS connection changed",
     SETUP_STEP: "Setup step",
     SETUP_TEARDOWN: "Teardown",
     SETUP_DRIFT_CHECK: "Checked a setup for drift",

@@ -77,7 +77,26 @@ class AwsConnectionForm(forms.ModelForm):
             data["role_arn"] = data["external_id"] = ""
         if kind == AwsConnection.DEFAULT:
             data["profile"] = ""
+        if self.instance.pk:
+            self._keep_where_used(data)
         return data
+
+    def _keep_where_used(self, data):
+        """A connection in use keeps its region and account: its targets' and setups' resources are there."""
+        from .connections import users
+
+        used = users(self.instance)
+        if not used:
+            return
+        where = ", ".join(used)
+        if data.get("region") and data["region"] != self.instance.region:
+            self.add_error(
+                "region", f"{where} use it in {self.instance.region}; add a new connection for {data['region']}."
+            )
+        account = self.instance.shown_account
+        changed = AwsConnection(credentials=data.get("credentials", ""), role_arn=data.get("role_arn", "")).role_account
+        if account and changed and changed != account and "role_arn" not in self.errors:
+            self.add_error("role_arn", f"{where} use it in account {account}; add a new connection for {changed}.")
 
 
 def connection_field(**options):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("connection-checks/<int:pk>/", views.connection_check_detail, name="connection-check-detail"),
     path("connections/", views.connection_list, name="connections"),
     path("connections/add/", views.connection_create, name="connection-create"),
+    path("connections/<int:pk>/edit/", views.connection_edit, name="connection-edit"),
     path("connections/<int:pk>/check/", views.connection_recheck, name="connection-recheck"),
     path("connections/checks/<int:pk>/", views.connection_check_status, name="connection-check-status"),
     path("connections/<int:pk>/remove/", views.connection_delete, name="connection-delete"),

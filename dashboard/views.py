@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import connections, events
 from .forms import AwsConnectionForm
@@ -71,6 +71,23 @@ def connection_create(request):
     connection = connections.add(request, form)
     messages.success(request, f"Connection {connection.name} added; its check is running.")
     return redirect("connections")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ADMIN)
+def connection_edit(request, pk):
+    connection = get_object_or_404(AwsConnection, pk=pk)
+    form = AwsConnectionForm(request.POST or None, instance=connection)
+    if request.method == "POST" and form.is_valid():
+        connection, changed = connections.change(request, form)
+        if changed:
+            messages.success(
+                request, f"Connection {connection.name} changed ({', '.join(changed)}); its check is running."
+            )
+        else:
+            messages.info(request, "Nothing changed.")
+        return redirect("connections")
+    return render(request, "dashboard/connection_edit.html", {"form": form, "connection": connection})
 
 
 @require_POST

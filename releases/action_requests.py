@@ -131,6 +131,7 @@ def request_action(
                         "kind": kind,
                         **params,
                         **({"approved_by": approved_by.get_username()} if approved_by else {}),
+                        **({"override_freeze": override} if freeze else {}),
                     },
                 )
                 OperatorAction.objects.filter(pk=action.pk).update(audit_event_id=event.pk)

@@ -291,6 +291,7 @@ class FourEyesRequest(models.Model):
     expected = models.JSONField(default=dict, blank=True, help_text="The ids the requester saw.")
     extra = models.JSONField(default=dict, blank=True)
     reason = models.TextField()
+    override_reason = models.TextField(blank=True, help_text="An admin requester's reason to send it during a freeze.")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

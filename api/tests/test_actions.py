@@ -96,10 +96,52 @@ def test_a_release_on_a_frozen_target_is_refused_with_the_freezes_reason(client,
     assert not OperatorAction.objects.exists()
 
 
-def test_an_action_under_four_eyes_is_refused_through_the_api_with_its_code(client, operate_token, tracked, admin_user):
+def test_an_action_under_four_eyes_waits_for_a_second_operator_through_the_api_and_is_sent_once(
+    client, operate_token, tracked, admin_user, sandbox, worker
+):
+    from api.tests.conftest import make_token
     from releases.web import four_eyes
 
     four_eyes.choose(tracked, ["release_change"], user=admin_user)
-    response = post(client, operate_token, tracked, "release_change", reason="ship it")
-    assert response.status_code == 409 and response.json()["code"] == "four_eyes"
+    before = aws_calls(sandbox, "codepipeline", "StartPipelineExecution")
+    asked = post(client, operate_token, tracked, "release_change", reason="ship it")
+    assert asked.status_code == 202
+    pending = asked.json()
+    assert (
+        pending["four_eyes"] is True and pending["status"] == "pending" and pending["requested_by"] == "otto-operator"
+    )
     assert not OperatorAction.objects.exists()
+    listed = client.get(f"/api/targets/{tracked.pk}/four-eyes", headers=bearer(operate_token)).json()
+    assert [row["id"] for row in listed] == [pending["id"]]
+
+    own = client.post(
+        f"{pending['status_url']}/approve",
+        {"reason": "fine by me"},
+        content_type="application/json",
+        headers=bearer(operate_token),
+    )
+    assert own.status_code == 409 and "a different operator must answer it" in own.json()["detail"]
+    second = make_token(admin_user, name="second operator")[1]
+    too_short = client.post(
+        f"{pending['status_url']}/approve", {"reason": "ok"}, content_type="application/json", headers=bearer(second)
+    )
+    assert too_short.status_code == 400 and "reason" in too_short.json()["errors"]
+
+    approved = client.post(
+        f"{pending['status_url']}/approve",
+        {"reason": "diff reviewed"},
+        content_type="application/json",
+        headers=bearer(second),
+    ).json()
+    assert approved["status"] == "approved" and approved["decided_by"] == "ada-admin" and approved["action_url"]
+    done = wait_for(finished(client, operate_token, approved["action_url"]), what="the approved release change")
+    assert done["status"] == "confirmed" and done["requested_by"] == "otto-operator"
+    again = client.post(
+        f"{pending['status_url']}/approve",
+        {"reason": "diff reviewed"},
+        content_type="application/json",
+        headers=bearer(second),
+    )
+    assert again.status_code == 409
+    assert aws_calls(sandbox, "codepipeline", "StartPipelineExecution") == before + 1
+    assert OperatorAction.objects.count() == 1

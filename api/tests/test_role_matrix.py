@@ -12,7 +12,7 @@ from api.models import ApiToken
 from api.tests.conftest import bearer, make_token
 from conftest import make_user
 from dashboard.audit import AuditEvent
-from releases.models import OperatorAction, ReleaseTarget
+from releases.models import FourEyesRequest, OperatorAction, ReleaseTarget
 
 READ, OPERATE = "viewer", "operator"
 # (url name, method) → the least role a token must act with.
@@ -22,6 +22,9 @@ ENDPOINTS = {
     ("offers", "GET"): READ,
     ("request-action", "POST"): OPERATE,
     ("action", "GET"): READ,
+    ("four-eyes-list", "GET"): READ,
+    ("four-eyes", "GET"): READ,
+    ("four-eyes-answer", "POST"): OPERATE,
     ("history", "GET"): READ,
     ("history-export", "GET"): READ,
     ("openapi-json", "GET"): READ,
@@ -57,7 +60,14 @@ def world(db):
     target = ReleaseTarget.objects.create(name="shop", pipeline_name="shop", region="us-east-1")
     owner = make_user("otto-operator", "operator")
     action = OperatorAction.objects.create(target=target, kind="reroute", reason="r", status="confirmed")
-    return {"target": target, "owner": owner, "action": action}
+    asked = FourEyesRequest.objects.create(
+        target=target,
+        kind="reroute",
+        reason="r",
+        requested_by=make_user("olga-operator", "operator"),
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
+    return {"target": target, "owner": owner, "action": action, "asked": asked}
 
 
 def secret_for(caller, owner):
@@ -80,6 +90,9 @@ def url_of(name, world):
         "offers": {"pk": world["target"].pk},
         "request-action": {"pk": world["target"].pk, "kind": "release_change"},
         "action": {"pk": world["action"].pk},
+        "four-eyes-list": {"pk": world["target"].pk},
+        "four-eyes": {"pk": world["asked"].pk},
+        "four-eyes-answer": {"pk": world["asked"].pk, "answer": "decline"},
     }.get(name)
     return reverse(f"api:{name}", kwargs=kwargs)
 
@@ -104,7 +117,7 @@ def test_role_matrix(name, method, caller, client, world):
         assert "needs the operator role" in response.json()["detail"]
         assert not OperatorAction.objects.filter(kind="release_change").exists()
     else:
-        assert response.status_code == (202 if method == "POST" else 200), response.content
+        assert response.status_code == (202 if name == "request-action" else 200), response.content
     if method == "POST" and acts_as is not None:  # refused or not, the call is in the audit under the token's name
         event = AuditEvent.objects.filter(params__api_token__isnull=False).latest("id")
         assert event.params["api_token"] and event.actor_name in ("otto-operator", "vera-viewer")

@@ -17,6 +17,9 @@ def test_the_openapi_document_is_valid_and_names_every_endpoint(client, read_tok
         "/api/targets/{pk}/actions",
         "/api/targets/{pk}/actions/{kind}",
         "/api/actions/{pk}",
+        "/api/targets/{pk}/four-eyes",
+        "/api/four-eyes/{pk}",
+        "/api/four-eyes/{pk}/{answer}",
         "/api/history",
         "/api/history/export",
     }

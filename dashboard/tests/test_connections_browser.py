@@ -112,3 +112,38 @@ def test_the_wizard_connects_through_a_chosen_connection_in_its_account_and_regi
     setup = Setup.objects.get(name="shop")
     assert (setup.aws_connection, setup.region) == (staging, "eu-west-1")  # the connection's region, not the field's
     assert sandbox.calls(by_account=True)[STAGING]["ecr"] == {"DescribeRepositories": 1}
+
+
+def test_an_admin_changes_a_connections_external_id_and_its_check_signs_in_while_a_used_one_keeps_its_region(
+    sandbox, worker, sign_in, admin_user, live_server
+):
+    role_arn = trusted_role(sandbox, STAGING, external_id="staging-2026")
+    page = sign_in(admin_user)
+    fill_in_a_role(page, live_server, "staging", "us-east-1", role_arn=role_arn, external_id="staging-2025")
+    page.get_by_role("button", name="Add connection").click()
+    card = page.locator("[data-connection=staging]")
+    expect(card.locator("[data-error-code]")).to_have_text("AccessDenied")  # the old external id
+
+    card.get_by_role("link", name="Change").click()
+    expect(page.locator("h1")).to_have_text("Change staging")
+    expect(page.locator("#id_role_arn")).to_have_value(role_arn)
+    page.fill("#id_external_id", "staging-2026")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".messages")).to_contain_text("Connection staging changed (external_id)")
+    expect(card.locator("[data-account]")).to_have_text(STAGING)
+    expect(card.locator(".health .badge")).to_have_text("Working")
+    changed = AuditEvent.objects.get(action=events.CONNECTION_CHANGED)
+    assert changed.params["changed"] == {"external_id": ["staging-2025", "staging-2026"]}
+
+    # In use, its region and account stay: refused beside the field, what was typed kept, nothing saved.
+    ReleaseTarget.objects.create(
+        name="shop", pipeline_name="shop", region="us-east-1", aws_connection=AwsConnection.objects.get()
+    )
+    card.get_by_role("link", name="Change").click()
+    page.fill("#id_region", "eu-west-1")
+    page.fill("#id_role_arn", f"arn:aws:iam::{PRODUCTION}:role/bluegreen-dashboard")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#error-region")).to_contain_text("target shop use it in us-east-1")
+    expect(page.locator("#error-role_arn")).to_contain_text(f"use it in account {STAGING}")
+    expect(page.locator("#id_region")).to_have_value("eu-west-1")
+    assert AwsConnection.objects.get().region == "us-east-1"

@@ -1,5 +1,6 @@
 """Four eyes without a browser: who may answer, expiry, decline, the admin's choice, and the API's refusal."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -78,3 +79,36 @@ def test_an_admin_chooses_the_kinds_on_the_page_and_an_operator_may_not(target, 
     assert client_for(admin_user).post(url, {"kinds": [A.REROUTE, A.TERMINATE_ORIGINAL]}).status_code == 302
     target.refresh_from_db()
     assert target.four_eyes_kinds == [A.REROUTE, A.TERMINATE_ORIGINAL]
+
+
+def test_an_admins_freeze_override_given_when_asking_is_carried_to_the_approval(target, operator, admin_user):
+    from releases import freezes
+
+    freezes.set_freeze(target, until=timezone.now() + timedelta(hours=1), reason="quarter close", user=admin_user)
+    data = {"reason": "ship the fix", "override_freeze": "1", "override_reason": "payments are failing"}
+    form = ActionForm(data, kind=A.RELEASE_CHANGE)
+    assert form.is_valid()
+    asked = four_eyes.ask(target, A.RELEASE_CHANGE, form, Asking(admin_user))
+    assert asked.override_reason == "payments are failing"
+
+    action = four_eyes.approve(asked, user=operator, reason="checked the diff")
+    assert action.requested_by == admin_user
+    overridden = AuditEvent.objects.get(action=events.FREEZE_OVERRIDDEN)
+    assert overridden.reason == "payments are failing" and overridden.actor_name == "ada-admin"
+
+
+def test_a_declined_reroute_request_is_in_the_releases_timeline_at_its_step(ready, operator, admin_user, client_for):
+    four_eyes.choose(ready, [A.REROUTE], user=admin_user)
+    deployment = ready.latest_release_deployment().deployment_id
+    form = ActionForm({"reason": "green looks fine", "deployment_id": deployment}, kind=A.REROUTE)
+    assert form.is_valid()
+    asked = four_eyes.ask(ready, A.REROUTE, form, Asking(operator))
+    four_eyes.decline(asked, user=admin_user, reason="wait for the smoke tests")
+
+    page = client_for(admin_user).get(ready.get_absolute_url()).content.decode()
+    reroute = page[page.index('data-step="reroute"') :]
+    reroute = reroute[: reroute.index("</li>")]
+    assert "otto-operator: Asked a second operator" in reroute and "“green looks fine”" in reroute
+    assert "ada-admin: Declined as second operator" in reroute and "“wait for the smoke tests”" in reroute
+    assert not A.objects.exists()
+    assert "data-countdown" in page and not re.search(r"</time>\s+\)", page)  # "(in 4 min)", no stray space

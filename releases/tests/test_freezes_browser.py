@@ -12,7 +12,7 @@ from dashboard import events
 from dashboard.audit import AuditEvent
 from releases.models import OperatorAction
 from releases.tests.browser import open_console, signed_in
-from releases.tests.conftest import wait_for
+from releases.tests.conftest import poll_until, wait_for
 from releases.tests.test_browser_actions import confirmed, executions
 
 pytestmark = pytest.mark.browser
@@ -20,7 +20,7 @@ A = OperatorAction
 
 
 def test_a_freeze_refuses_an_operators_release_and_an_admins_override_starts_the_execution(
-    settings, tracked, tutorial, worker, sign_in, admin_user, operator, viewer, live_server, second_page, boto
+    settings, tracked, tutorial, worker, sign_in, admin_user, operator, viewer, live_server, second_page, boto, sandbox
 ):
     expect.set_options(timeout=10_000)
     admin = open_console(sign_in(admin_user), live_server, tracked, settings)
@@ -58,6 +58,8 @@ def test_a_freeze_refuses_an_operators_release_and_an_admins_override_starts_the
     overridden = AuditEvent.objects.get(action=events.FREEZE_OVERRIDDEN)
     assert overridden.reason == "payments are failing" and overridden.actor_name == "ada-admin"
     dialog.locator("[data-close-dialog]").click()
+    poll_until(sandbox, tracked, lambda t: t.latest_execution().execution_id == started, step=0)
+    expect(admin.locator("#timeline")).to_contain_text("freeze overridden: “payments are failing”")
 
     # The admin ends it early: the banner goes for everyone, and the operator may release again.
     admin.locator("#freeze button[data-end-freeze]").click()
@@ -78,3 +80,33 @@ def test_a_viewer_sees_the_freeze_but_no_buttons(settings, tracked, sign_in, vie
     expect(page.locator("#freeze")).to_contain_text("audit week")
     expect(page.locator("#freeze button, #freeze form")).to_have_count(0)
     expect(page.locator("#actions a[data-action]")).to_have_count(0)
+
+
+def test_a_freeze_with_an_end_in_the_past_is_refused_beside_the_field_and_keeps_what_was_typed(
+    settings, tracked, sign_in, admin_user, live_server
+):
+    page = open_console(sign_in(admin_user), live_server, tracked, settings)
+    page.locator("#freeze summary").click()
+    past = timezone.localtime() - timedelta(hours=1)
+    page.fill("#freeze-until", past.strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#freeze-reason", "quarter close")
+    day = (past.weekday() + 2) % 7  # not today, so the weekly freeze is listed rather than in force
+    page.locator(f"#freeze input[name=weekdays][value='{day}']").check()
+    page.fill("#freeze-from", "16:00")
+    page.fill("#freeze-to", "23:00")
+    page.locator("#freeze button[type=submit]").click()
+
+    expect(page.locator("#freeze #error-until")).to_have_text("The end of a freeze is in the future.")
+    expect(page.locator("#freeze")).to_have_attribute("open", "")
+    expect(page.locator("#freeze-until")).to_have_value(past.strftime("%Y-%m-%dT%H:%M"))
+    expect(page.locator("#freeze-reason")).to_have_value("quarter close")
+    expect(page.locator(f"#freeze input[name=weekdays][value='{day}']")).to_be_checked()
+    expect(page.locator(f"#freeze input[name=weekdays][value='{(day + 1) % 7}']")).not_to_be_checked()
+    expect(page.locator("#freeze-from")).to_have_value("16:00")
+    assert not tracked.freezes.exists()
+
+    # Corrected in place, it freezes.
+    page.fill("#freeze-until", (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"))
+    page.locator("#freeze button[type=submit]").click()
+    expect(page.locator("[data-weekly-freeze]")).to_contain_text("quarter close")
+    assert tracked.freezes.get().weekdays == [day]

@@ -50,6 +50,7 @@ def ask(target, kind, form, request):
             expected=form.expected(),
             extra=form.extra(),
             reason=form.cleaned_data["reason"],
+            override_reason=form.override(),
             requested_by=request.user,
             expires_at=timezone.now() + timedelta(minutes=settings.FOUR_EYES_MINUTES),
         )
@@ -74,6 +75,7 @@ def approve(asked, *, user, reason, request=None):
             reason=asked.reason,
             expected=asked.expected,
             extra=asked.extra,
+            override=asked.override_reason,
             approved_by=user,
             request=request,
         )
@@ -127,6 +129,8 @@ def _audit(action, asked, user, request, reason, **params):
             "kind": asked.kind,
             "label": KINDS[asked.kind].label,
             "requested_by": asked.requested_by.get_username() if asked.requested_by else "",
+            # The ids the requester saw: the release's timeline shows the request at its step.
+            **{key: value for key, value in asked.expected.items() if value and key != "stage"},
             **params,
         },
     )

@@ -21,7 +21,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.safestring import mark_safe
 
 from dashboard.roles import role_context
-from releases.models import Freeze
+from releases.models import WEEKDAYS, Freeze
 from releases.web import display, four_eyes
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class Console:
             # Per request, not in the shared markup: a freeze ends at its time without a version bump.
             "freeze": Freeze.in_force(self.target),
             "scheduled_freezes": Freeze.scheduled(self.target),
+            "weekday_choices": list(enumerate(WEEKDAYS)),
             # Per request too: a request expires with time, and its answer forms carry the viewer's CSRF token.
             "four_eyes_requests": four_eyes.recent(self.target),
             "four_eyes_choices": four_eyes.choices(self.target),

@@ -9,6 +9,7 @@ from django.db.models import Q
 from dashboard import events
 from dashboard.audit import AuditEvent
 from releases import smoke
+from releases.action_kinds import KINDS
 from releases.models import Deployment, Execution
 
 DONE, CURRENT, PENDING, FAILED = "done", "current", "pending", "failed"
@@ -21,6 +22,8 @@ STEP_OF_ACTION = {
     events.ROLLBACK: "end",
     events.TERMINATE_ORIGINAL: "end",
 }
+FOUR_EYES_EVENTS = (events.FOUR_EYES_REQUESTED, events.FOUR_EYES_DECLINED)
+CARRIED = ("approved_by", "override_freeze")  # kept from a request when its outcome is shown in its place
 
 
 @dataclass
@@ -164,12 +167,21 @@ def _end_step(d, r):
     return end
 
 
-def _name_approvers(shown):
-    """Four eyes: an outcome shown in place of its request keeps the second operator the request names."""
+def _carry_from_requests(shown):
+    """An outcome shown in place of its request keeps what the request names: the second operator (four eyes)
+    and an admin's reason to send it during a freeze."""
     follows = {event.follows_id: event for event in shown if event.follows_id}
-    requests = AuditEvent.objects.filter(pk__in=follows, params__has_key="approved_by").values_list("pk", "params")
-    for pk, params in requests:
-        follows[pk].params = {**follows[pk].params, "approved_by": params["approved_by"]}
+    requests = AuditEvent.objects.filter(pk__in=follows).filter(
+        Q(params__has_key="approved_by") | Q(params__has_key="override_freeze")
+    )
+    for pk, params in requests.values_list("pk", "params"):
+        carried = {key: params[key] for key in CARRIED if key in params}
+        follows[pk].params = {**follows[pk].params, **carried}
+
+
+def _kind_step(event):
+    spec = KINDS.get((event.params or {}).get("kind"))
+    return STEP_OF_ACTION.get(spec.event if spec else None, "started")
 
 
 def _attach_actions(target, release, by_key):
@@ -177,11 +189,15 @@ def _attach_actions(target, release, by_key):
     query = Q(params__deployment_id__in=ids) | Q(params__new_deployment_id__in=ids) if ids else Q(pk__in=[])
     if release.execution:
         query |= Q(params__execution_id=release.execution.execution_id)
-    found = AuditEvent.objects.filter(query, scope=target.name, action__in=events.OPERATOR_ACTIONS)
-    latest = {}
+    found = AuditEvent.objects.filter(query, scope=target.name, action__in=events.OPERATOR_ACTIONS + FOUR_EYES_EVENTS)
+    latest, asked = {}, []
     for event in found.order_by("created_at", "id"):
-        latest[event.target_id] = event  # the outcome replaces the request
-    _name_approvers(latest.values())
+        if event.action in FOUR_EYES_EVENTS:
+            asked.append(event)  # asking and declining are steps of their own; an approval shows on the action
+        else:
+            latest[event.target_id] = event  # the outcome replaces the request
+    _carry_from_requests(latest.values())
     for event in latest.values():
-        step = by_key.get(STEP_OF_ACTION.get(event.action, "started"))
-        step.actions.append(event)
+        by_key[STEP_OF_ACTION.get(event.action, "started")].actions.append(event)
+    for event in asked:
+        by_key[_kind_step(event)].actions.append(event)

@@ -145,11 +145,11 @@ def action_status(request, pk):
 def freeze(request, pk):
     target = get_object_or_404(ReleaseTarget, pk=pk)
     form = FreezeForm(request.POST)
-    if form.is_valid():
-        freezes.set_freeze(target, **form.cleaned_data, user=request.user, request=request)
-        messages.success(request, "Frozen: release changes and reroutes are refused until the freeze ends.")
-    else:
-        messages.error(request, " ".join(f"{error}" for errors in form.errors.values() for error in errors))
+    if not form.is_valid():  # the console again, the form open with what was typed and what is wrong with it
+        context = {**fragment_cache.Console(request, target).context(), "freeze_form": form}
+        return render(request, "releases/target.html", context)
+    freezes.set_freeze(target, **form.cleaned_data, user=request.user, request=request)
+    messages.success(request, "Frozen: release changes and reroutes are refused until the freeze ends.")
     return redirect(target)
 
 

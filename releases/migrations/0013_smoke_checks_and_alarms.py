@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("dashboard", "0010_aws_connections"),
-        ("releases", "0011_freeze_schedule"),
+        ("releases", "0012_four_eyes_override"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
