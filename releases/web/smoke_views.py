@@ -16,6 +16,6 @@ def smoke_settings(request, pk):
     form, formset = smoke_forms.forms_for(target, request.POST if request.method == "POST" else None)
     if request.method == "POST" and smoke_forms.valid(form, formset):
         smoke_forms.save(target, form, formset, user=request.user, request=request)
-        messages.success(request, "Smoke check settings saved: they apply from the next deployment's test traffic.")
+        messages.success(request, "Smoke check settings saved: the runs that start from now on use them.")
         return redirect(target)
     return render(request, "releases/smoke_settings.html", {"target": target, "form": form, "formset": formset})
