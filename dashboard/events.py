@@ -90,6 +90,7 @@ SMOKE_SETTINGS_SET = "release.smoke_settings_set"
 SMOKE_STARTED = "release.smoke_started"
 SMOKE_FINISHED = "release.smoke_finished"
 SMOKE_EVENTS = (SMOKE_SETTINGS_SET, SMOKE_STARTED, SMOKE_FINISHED)
+SMOKE_ACTOR = "smoke checks"  # the actor of the runs, and of the actions their policy asks for
 
 GUARDS = (  # the freezes and four eyes around operator actions
     FREEZE_SET,

@@ -3,7 +3,7 @@
 from dashboard import events
 from dashboard.audit import AuditEvent, record
 
-ACTOR = "smoke checks"  # the actor of the runs and of the actions their policy asks for
+ACTOR = events.SMOKE_ACTOR
 OUTCOMES = {"passed": AuditEvent.SUCCEEDED, "failed": AuditEvent.FAILED, "timed_out": AuditEvent.FAILED}
 
 

@@ -39,9 +39,11 @@ def after_refresh(target_id):
 def start_due(target):
     """The run the target's newest release deployment is due now, once per deployment and phase; None if none."""
     settings = smoke.settings_of(target)
+    if settings is None:
+        return None
     deployment = target.latest_release_deployment()
     phase = smoke.phase_now(deployment)
-    if settings is None or phase is None or not settings.runs_in(phase):
+    if phase is None or not settings.runs_in(phase):
         return None
     if target.smoke_runs.filter(deployment_id=deployment.deployment_id, phase=phase).exists():
         return None
