@@ -64,18 +64,11 @@ def measure(sandbox, target, seconds, run=None):
 
 
 def add_alarms(boto, tutorial, count):
+    from releases.tests.conftest import put_alarm
+
     names = [f"bench-alarm-{n}" for n in range(count)]
     for name in names:
-        boto.cloudwatch.put_metric_alarm(
-            AlarmName=name,
-            Namespace="AWS/ApplicationELB",
-            MetricName="HTTPCode_Target_5XX_Count",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-        )
+        put_alarm(boto, name)
     boto.codedeploy.update_deployment_group(
         applicationName=tutorial.application,
         currentDeploymentGroupName=tutorial.group,
@@ -98,7 +91,7 @@ def main():
         from dashboard import aws, jobs
         from releases.models import ReleaseTarget, SmokeSettings
         from releases.tests.conftest import console_tutorial
-        from releases.tests.smoke_server import App
+        from releases.tests.smoke_server import App, check
         from releases.worker import alarms, polling, smoke_runs
         from releases.worker.track import track_pipeline
         from sandbox.testing import SandboxClients
@@ -121,9 +114,8 @@ def main():
         app = App()
         add_alarms(boto, tutorial, args.alarms)
         ReleaseTarget.objects.filter(pk=target.pk).update(group_read_at=None)  # the group is read again at once
-        check = {"path": "/health", "status": 200, "body_text": "", "json_field": "color", "json_value": "green"}
-        check.update(timeout=5, count=args.count, interval=args.interval)
-        SmokeSettings.objects.create(target=target, test_url=app.url, checks=[check])
+        spec = check(json_field="color", json_value="green", timeout=5, count=args.count, interval=args.interval)
+        SmokeSettings.objects.create(target=target, test_url=app.url, checks=[spec])
         run = smoke_runs.start_due(target)
         checked, refreshes, attempts, minutes = measure(sandbox, target, args.seconds, run)
         app.stop()

@@ -6,7 +6,16 @@ import pytest
 from django.utils import timezone
 
 from api.models import ApiToken
-from releases.tests.conftest import awaiting_approval, boto, history, ready, sandbox, tracked, tutorial  # noqa: F401
+from releases.tests.conftest import (  # noqa: F401
+    app,
+    awaiting_approval,
+    boto,
+    history,
+    ready,
+    sandbox,
+    tracked,
+    tutorial,
+)
 
 
 def make_token(owner, scope=ApiToken.OPERATE, name=None, days=30):

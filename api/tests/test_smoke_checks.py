@@ -1,24 +1,12 @@
 """Smoke checks through the API: a target's state carries its release's runs attempt by attempt, why Reroute waits,
 and the deployment group's alarms; a reroute the block policy refuses answers 409 with code smoke_checks."""
 
-import pytest
-
 from api.tests.conftest import bearer
 from api.tests.test_actions import post
 from releases import smoke
 from releases.models import OperatorAction, SmokeSettings
-from releases.tests.smoke_server import App
+from releases.tests.smoke_server import check
 from releases.worker import smoke_runs
-
-
-@pytest.fixture
-def app():
-    server = App()
-    yield server
-    server.stop()
-
-
-CHECK = {"path": "/", "status": 200, "body_text": "", "json_field": "color", "json_value": "blue"}
 
 
 def test_the_state_has_the_runs_and_a_blocked_reroute_is_refused_with_its_code(
@@ -27,7 +15,7 @@ def test_the_state_has_the_runs_and_a_blocked_reroute_is_refused_with_its_code(
     SmokeSettings.objects.create(
         target=ready,
         test_url=app.url,
-        checks=[{**CHECK, "timeout": 2, "count": 1, "interval": 0}],
+        checks=[check(path="/", json_field="color", json_value="blue")],
         block_reroute=True,
     )
     answer = post(client, operate_token, ready, "reroute", reason="ship it")

@@ -162,6 +162,31 @@ def approval_state(aws, t):
 
 
 @pytest.fixture
+def app():
+    """A local HTTP service answering as the release's application (releases/tests/smoke_server.py)."""
+    from releases.tests.smoke_server import App
+
+    server = App()
+    yield server
+    server.stop()
+
+
+def put_alarm(boto, name):
+    """A CloudWatch alarm on the load balancer's 5xx count, in INSUFFICIENT_DATA as AWS starts one (moto: OK)."""
+    boto.cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    boto.cloudwatch.set_alarm_state(AlarmName=name, StateValue="INSUFFICIENT_DATA", StateReason="Just created")
+
+
+@pytest.fixture
 def second_page(browser):
     """Another browser context, for a second person at the same time as the `page` fixture's."""
     context = browser.new_context(viewport={"width": 1280, "height": 860})

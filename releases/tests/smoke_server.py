@@ -49,3 +49,18 @@ class App:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def check(**changes):
+    """A smoke check as the settings keep it: GET /health answering 200 within 2 s, once, or `changes` to that."""
+    return {
+        "path": "/health",
+        "status": 200,
+        "body_text": "",
+        "json_field": "",
+        "json_value": "",
+        "timeout": 2,
+        "count": 1,
+        "interval": 0,
+        **changes,
+    }

@@ -6,25 +6,10 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
-from releases.tests.conftest import poll_until
+from releases.tests.conftest import poll_until, put_alarm
 from releases.worker import alarms, polling
 
 ALARMS = ("shop-5xx", "shop-latency")
-
-
-def put_alarm(boto, name):
-    boto.cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        Namespace="AWS/ApplicationELB",
-        MetricName="HTTPCode_Target_5XX_Count",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-    )
-    # AWS starts a new alarm in INSUFFICIENT_DATA (moto in OK): as AWS does
-    boto.cloudwatch.set_alarm_state(AlarmName=name, StateValue="INSUFFICIENT_DATA", StateReason="Just created")
 
 
 @pytest.fixture

@@ -2,32 +2,9 @@
 
 import socket
 
-import pytest
-
 from releases.worker.http_checks import evaluate, get, join
 
-from .smoke_server import App
-
-
-def check(**changes):
-    return {
-        "path": "/health",
-        "status": 200,
-        "body_text": "",
-        "json_field": "",
-        "json_value": "",
-        "timeout": 2,
-        "count": 1,
-        "interval": 0,
-        **changes,
-    }
-
-
-@pytest.fixture
-def app():
-    server = App()
-    yield server
-    server.stop()
+from .smoke_server import App, check
 
 
 def attempt(app, **changes):

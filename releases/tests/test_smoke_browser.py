@@ -10,17 +10,8 @@ from releases.models import OperatorAction
 from releases.tests.browser import open_console
 from releases.tests.conftest import deployment_status, in_termination_wait, poll_until
 
-from .smoke_server import App
-
 pytestmark = pytest.mark.browser
 A = OperatorAction
-
-
-@pytest.fixture
-def app():
-    server = App()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

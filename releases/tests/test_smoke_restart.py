@@ -4,7 +4,6 @@ out, audited, told, and keeps a reroute blocked."""
 
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from dashboard import events, jobs
@@ -16,17 +15,9 @@ from releases import smoke
 from releases.models import SmokeRun
 from releases.tests.conftest import deployment_status, poll_until, wait_for
 
-from .smoke_server import App
 from .test_smoke_runs import GREEN, configure
 
 R = SmokeRun
-
-
-@pytest.fixture
-def app():
-    server = App()
-    yield server
-    server.stop()
 
 
 def test_a_worker_killed_mid_attempt_is_replaced_and_the_run_finishes(

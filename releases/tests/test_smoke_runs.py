@@ -17,26 +17,10 @@ from releases.tests.conftest import deployment_status, in_termination_wait, poll
 from releases.web import four_eyes
 from releases.worker import action_sending, polling, smoke_runs
 
-from .smoke_server import App
+from .smoke_server import check
 
 A, R = OperatorAction, SmokeRun
-GREEN = {
-    "path": "/health",
-    "status": 200,
-    "body_text": "",
-    "json_field": "color",
-    "json_value": "green",
-    "timeout": 2,
-    "count": 2,
-    "interval": 1,
-}
-
-
-@pytest.fixture
-def app():
-    server = App()
-    yield server
-    server.stop()
+GREEN = check(json_field="color", json_value="green", count=2, interval=1)
 
 
 def configure(target, app, checks=(GREEN,), **policy):
