@@ -146,17 +146,25 @@ def test_the_block_policy_refuses_a_reroute_until_the_checks_pass(worker, tracke
     assert action.status == A.REQUESTED
 
 
-def test_failed_checks_keep_blocking_a_reroute_and_the_api_says_why(tracked, tutorial, sandbox, app, operator):
+def test_the_console_disables_reroute_while_the_checks_have_not_passed(
+    tracked, tutorial, sandbox, app, operator, client_for
+):
     app.status = 503
     configure(tracked, app, block_reroute=True)
     tutorial.push_image()
     target = poll_until(sandbox, tracked, deployment_status("Ready"), timeout=60, what="Ready")
+    client = client_for(operator)
+    page = client.get(target.get_absolute_url()).content.decode()
+    disabled = 'data-action="reroute" disabled aria-describedby="reroute-blocked">'
+    assert disabled in page and '<span class="small" id="reroute-blocked">Waiting for smoke checks</span>' in page
     run = target.smoke_runs.get(phase=smoke.TEST)
     while not run.is_finished:  # the attempts, made here one by one
         SmokeRun.objects.filter(pk=run.pk).update(next_at=run.created_at)
         smoke_runs.attempt(run.pk)
         run.refresh_from_db()
     assert run.status == R.FAILED
+    page = client.get(target.get_absolute_url()).content.decode()
+    assert disabled in page and '<span class="small" id="reroute-blocked">Smoke checks failed</span>' in page
     with pytest.raises(action_requests.SmokeBlocked) as refused:
         action_requests.request_action(target, A.REROUTE, user=operator, reason="ship it anyway")
     assert refused.value.code == "smoke_checks"
