@@ -28,6 +28,15 @@ def _env_port() -> int:
     return int(raw)
 
 
+def _port_range(raw: str) -> tuple[int, int] | None:
+    if not raw:
+        return None
+    first, _, last = raw.partition("-")
+    if not (first.isdigit() and last.isdigit() and 0 < int(first) <= int(last) < 65536):
+        sys.exit(f"SANDBOX_LISTENER_PORTS must be FIRST-LAST, such as 4600-4699, got {raw!r}")
+    return int(first), int(last)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -41,6 +50,17 @@ def main(argv=None) -> None:
         default=os.environ.get("SANDBOX_STATE_DIR") or None,
         help="keep the AWS state in this folder across restarts ($SANDBOX_STATE_DIR; default: in memory only)",
     )
+    parser.add_argument(
+        "--listener-host",
+        default=os.environ.get("SANDBOX_LISTENER_HOST", ""),
+        help="the host name in the load balancers' local URLs ($SANDBOX_LISTENER_HOST; default: --host)",
+    )
+    parser.add_argument(
+        "--listener-ports",
+        type=_port_range,
+        default=_port_range(os.environ.get("SANDBOX_LISTENER_PORTS", "")),
+        help="FIRST-LAST: the ports the load balancers' listeners take ($SANDBOX_LISTENER_PORTS; default: any free)",
+    )
     args = parser.parse_args(argv)
     port = args.port if args.port is not None else _env_port()
     speed = args.speed if args.speed is not None else _env_float("SANDBOX_SPEED", 1.0)
@@ -50,7 +70,15 @@ def main(argv=None) -> None:
 
     from sandbox.server import Sandbox
 
-    sandbox = Sandbox(host=args.host, port=port, speed=speed, manual_clock=args.manual_clock, state_dir=args.state_dir)
+    sandbox = Sandbox(
+        host=args.host,
+        port=port,
+        speed=speed,
+        manual_clock=args.manual_clock,
+        state_dir=args.state_dir,
+        listener_host=args.listener_host,
+        listener_ports=args.listener_ports,
+    )
     mode = "manual clock" if args.manual_clock else f"speed {speed:g}"
     kept = f", state kept in {args.state_dir}" if args.state_dir else ", state in memory only"
     print(f"sandbox AWS listening on {sandbox.endpoint_url} ({mode}{kept})", flush=True)

@@ -7,6 +7,7 @@ import json
 import re
 import uuid
 
+from sandbox import alarms
 from sandbox.api import AwsErrorResponse, JsonApi
 from sandbox.aws import ClientError
 from sandbox.deployments import Deployment, parse_appspec, revision_sha256
@@ -263,6 +264,8 @@ class CodeDeploy(JsonApi):
         if not role:
             raise AwsErrorResponse("RoleRequiredException", "The role ID was not specified.")
         self._check_role(rs, role)
+        if "alarmConfiguration" in p:
+            alarms.check_configuration(p["alarmConfiguration"] or {})
         group.setdefault("autoRollbackConfiguration", {"enabled": False, "events": []})
         group.setdefault("alarmConfiguration", {"enabled": False, "ignorePollAlarmFailure": False, "alarms": []})
         group.setdefault("triggerConfigurations", [])
@@ -560,6 +563,8 @@ class CodeDeploy(JsonApi):
             raise AwsErrorResponse("DescriptionTooLongException", "The description is too long.")
         content = self._appspec_content(rs, revision)
         appspec = parse_appspec(content)
+        if p.get("overrideAlarmConfiguration"):
+            alarms.check_configuration(p["overrideAlarmConfiguration"])
         config = self._config(rs, p.get("deploymentConfigName") or group["deploymentConfigName"])
         if config["computePlatform"] != "ECS":
             raise AwsErrorResponse(
@@ -591,6 +596,7 @@ class CodeDeploy(JsonApi):
             description=p.get("description"),
             auto_rollback=p.get("autoRollbackConfiguration"),
             previous_revision=group.get("targetRevision"),
+            override_alarms=p.get("overrideAlarmConfiguration"),
         )
         rs.codedeploy.deployments[deployment.id] = deployment
         group["lastAttemptedDeployment"] = {

@@ -1,4 +1,5 @@
-"""The control endpoint under /_sandbox/: health, reset, clock, faults, settings, call counts, accounts."""
+"""The control endpoint under /_sandbox/: health, reset, clock, faults, settings, call counts, accounts, load
+balancers."""
 
 import json
 from collections import Counter
@@ -70,6 +71,7 @@ class Control:
             ("GET", "/_sandbox/settings"): self.get_settings,
             ("POST", "/_sandbox/settings"): self.set_settings,
             ("POST", "/_sandbox/accounts"): self.account,
+            ("GET", "/_sandbox/load-balancers"): self.load_balancers,
         }
         handler = routes.get((method, path))
         if handler is None:
@@ -161,3 +163,6 @@ class Control:
         from sandbox.accounts import credentials
 
         return 200, credentials(self.sandbox.world, body.get("account_id"))
+
+    def load_balancers(self, body, environ):
+        return 200, self.sandbox.load_balancers.listing()

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import yaml
 
+from sandbox import alarms
 from sandbox.api import AwsErrorResponse
 from sandbox.aws import ClientError
 from sandbox.faults import LIFECYCLE_EVENTS
@@ -125,6 +126,11 @@ def revision_sha256(content: str) -> str:
 
 
 class Deployment:
+    # defaults for deployments saved before alarms were polled (persistence.py)
+    override_alarms: dict | None = None
+    alarm_configuration: dict = {}  # noqa: RUF012 - read only
+    alarm_poll_at: datetime | None = None
+
     def __init__(
         self,
         rs,
@@ -139,6 +145,7 @@ class Deployment:
         auto_rollback: dict | None = None,
         previous_revision: dict | None = None,
         rollback_of: "Deployment | None" = None,
+        override_alarms: dict | None = None,
     ):
         self.rs = rs
         self.seq = next(_seq)
@@ -153,6 +160,11 @@ class Deployment:
         self.description = description
         self.auto_rollback = auto_rollback if auto_rollback is not None else group.get("autoRollbackConfiguration")
         self.rollback_of = rollback_of
+        self.override_alarms = override_alarms
+        self.alarm_configuration = override_alarms or group.get("alarmConfiguration") or {}
+        # a rollback is not stopped by the alarm that may have caused it
+        watched = alarms.watched(self.alarm_configuration) and not rollback_of
+        self.alarm_poll_at: datetime | None = rs.now() if watched else None
         self.rollback_info: dict | None = None
         self.status = "Created"
         self.error: dict | None = None
@@ -569,15 +581,27 @@ class Deployment:
             config = self.auto_rollback or {}
             rollback = bool(config.get("enabled") and "DEPLOYMENT_STOP_ON_REQUEST" in (config.get("events") or []))
         error = {"code": "MANUAL_STOP", "message": "The deployment was stopped by the user."}
-        if rollback and self.green and not self.rollback_of:
-            self._finish("Stopped", error)
-            self._start_rollback("Rollback after the user stopped the deployment")
+        if self._stop(error, rollback, "Rollback after the user stopped the deployment"):
             return {
                 "status": "Pending",
                 "statusMessage": "Stopping the deployment; a rollback deployment is in progress.",
             }
-        self._end_without_rollback("Stopped", error)
         return {"status": "Succeeded", "statusMessage": "The deployment was stopped."}
+
+    def stop_on_alarm(self, message: str) -> None:
+        """An alarm of its alarm configuration is in ALARM (alarms.py)."""
+        config = self.auto_rollback or {}
+        rollback = bool(config.get("enabled") and "DEPLOYMENT_STOP_ON_ALARM" in (config.get("events") or []))
+        self._stop({"code": "ALARM_ACTIVE", "message": message}, rollback, "Automatic rollback after an alarm")
+
+    def _stop(self, error: dict, rollback: bool, message: str) -> bool:
+        """Stop, rolling back when asked and there is something to roll back; True when a rollback started."""
+        if rollback and self.green and not self.rollback_of:
+            self._finish("Stopped", error)
+            self._start_rollback(message)
+            return True
+        self._end_without_rollback("Stopped", error)
+        return False
 
     def _start_rollback(self, message: str) -> None:
         if not self.green:
@@ -653,6 +677,7 @@ class Deployment:
             "fileExistsBehavior": "DISALLOW",
             "deploymentStatusMessages": list(self.status_messages) if active else [],
             "computePlatform": "ECS",
+            **({"overrideAlarmConfiguration": self.override_alarms} if self.override_alarms else {}),
         }
 
     @property

@@ -1,5 +1,5 @@
 """Faults an operator's tests can switch on: failing or held deployments, failing pipeline actions,
-throttled calls and added latency. Set through `POST /_sandbox/faults`, cleared with `DELETE`."""
+throttled calls, added latency and unhealthy images. Set through `POST /_sandbox/faults`, cleared with `DELETE`."""
 
 import itertools
 import threading
@@ -15,8 +15,10 @@ LIFECYCLE_EVENTS = (
     "AllowTraffic",
     "AfterAllowTraffic",
 )
-KINDS = ("deployment_failure", "deployment_hold", "action_failure", "throttle", "latency")
+KINDS = ("deployment_failure", "deployment_hold", "action_failure", "throttle", "latency", "unhealthy_image")
 HOLD_STATUSES = ("Created", "Queued")
+IMAGE_MODES = ("status", "slow", "wrong_body")
+SLOW_DEFAULT_SECONDS = 10.0  # longer than an ALB health check's default timeout (5 s)
 
 
 class FaultError(ValueError):
@@ -31,8 +33,8 @@ class Fault:
     lifecycle_event: str = "AfterAllowTestTraffic"
     application: str | None = None
     deployment_group: str | None = None
-    status: str = "Queued"  # deployment_hold: the status a new deployment is held in
-    seconds: float = 60.0  # deployment_hold: for how many sandbox seconds
+    status: str | int = "Queued"  # deployment_hold: the status a new deployment is held in; unhealthy_image: the code
+    seconds: float = 60.0  # deployment_hold: for how many sandbox seconds; unhealthy_image (slow): real seconds
     # action_failure
     pipeline: str | None = None
     stage: str | None = None
@@ -43,6 +45,9 @@ class Fault:
     operation: str | None = None
     rate: float = 1.0
     ms: int = 0
+    # unhealthy_image: the image it hits (a substring of its URI, repository:tag or digest) and how it fails
+    image: str | None = None
+    mode: str = "status"
     # how many times it may fire; None = until cleared
     times: int | None = None
     fired: int = 0
@@ -56,6 +61,7 @@ class Fault:
             "action_failure": ("pipeline", "stage", "action", "message"),
             "throttle": ("service", "operation", "rate"),
             "latency": ("service", "operation", "ms"),
+            "unhealthy_image": ("image", "mode") + {"status": ("status",), "slow": ("seconds",)}.get(self.mode, ()),
         }[self.kind]
         return {k: getattr(self, k) for k in keys + extra}
 
@@ -81,6 +87,8 @@ class Faults:
         unknown = set(spec) - allowed - {"kind"}
         if unknown:
             raise FaultError(f"unknown fault fields: {', '.join(sorted(unknown))}")
+        if kind == "unhealthy_image":
+            spec = _unhealthy_image_spec(spec)
         fault = Fault(id=0, **spec)
         if kind == "deployment_failure" and fault.lifecycle_event not in LIFECYCLE_EVENTS:
             raise FaultError(f"lifecycle_event must be one of {', '.join(LIFECYCLE_EVENTS)}")
@@ -139,6 +147,15 @@ class Faults:
                     return True
         return False
 
+    def unhealthy_image(self, names: "list[str]") -> Fault | None:
+        """The unhealthy_image fault whose `image` is in one of the names an image goes by (URI, repository:tag,
+        digest), if any; it stays until cleared."""
+        with self._lock:
+            for fault in self._items:
+                if fault.kind == "unhealthy_image" and any(fault.image in name for name in names if name):
+                    return fault
+        return None
+
     # ---- emulation --------------------------------------------------------------------------
 
     def take_deployment_failure(self, application: str, group: str, kind: str = "deployment_failure") -> Fault | None:
@@ -163,3 +180,27 @@ class Faults:
                 self._fire(fault)
                 return fault
         return None
+
+
+def _unhealthy_image_spec(spec: dict) -> dict:
+    image, mode = spec.get("image"), spec.get("mode", "status")
+    if not isinstance(image, str) or not image:
+        raise FaultError("unhealthy_image needs image (a tag, URI part or digest of the image to make unhealthy)")
+    if mode not in IMAGE_MODES:
+        raise FaultError(f"mode must be one of {', '.join(IMAGE_MODES)}")
+    if spec.get("times") is not None:
+        raise FaultError("unhealthy_image stays until cleared (no times)")
+    spec = dict(spec)
+    if mode == "status":
+        status = spec.setdefault("status", 500)
+        if isinstance(status, bool) or not isinstance(status, int) or not 500 <= status <= 599:
+            raise FaultError("status must be a 5xx code (default 500)")
+    elif "status" in spec:
+        raise FaultError("status goes with mode status only")
+    if mode == "slow":
+        seconds = spec.setdefault("seconds", SLOW_DEFAULT_SECONDS)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= 600:
+            raise FaultError("seconds must be a number from 0 to 600")
+    elif "seconds" in spec:
+        raise FaultError("seconds goes with mode slow only")
+    return spec

@@ -2,7 +2,8 @@
 
 One file, `state.pickle`, holds moto's backends (every service and account in use) and the emulated world
 (CodeCommit, CodeDeploy, CodePipeline per account and region, the accounts' administrator credentials, settings,
-faults, role ages, the clock). A file of format 1 (written before accounts) is loaded as the default account's.
+faults, role ages, target registrations, listener ports, the clock). A file of format 1 (written before accounts)
+is loaded as the default account's.
 It is written after mutating requests and clock steps (debounced, at most every `DEBOUNCE_SECONDS`) and at shutdown,
 to a temporary file renamed over the old one, so a crash leaves the previous state whole. What pickle cannot hold
 as it is gets a plain form: locks are made anew, the generators driving deployments and executions are rebuilt from
@@ -184,6 +185,8 @@ def _world_state(sandbox) -> dict:
         "settings": world.settings.as_dict(),
         "roles": dict(world.roles._created),
         "faults": list(sandbox.faults._items),
+        "targets": world.targets.state(),
+        "load_balancers": sandbox.load_balancers.state(),
     }
 
 
@@ -206,6 +209,8 @@ def _restore_world(sandbox, state: dict) -> None:
     world.settings.update({k: v for k, v in state["settings"].items() if k in DEFAULTS})
     world.roles._created.update(state["roles"])
     world.accounts.update(state.get("accounts", {}))
+    world.targets.restore(state.get("targets", {}))
+    sandbox.load_balancers.restore_state(state.get("load_balancers", {}))
     faults = state["faults"]
     sandbox.faults._items[:] = faults
     sandbox.faults._ids = itertools.count(max((f.id for f in faults), default=0) + 1)

@@ -20,6 +20,7 @@ from sandbox import moto_fixes, sts, wire  # noqa: E402
 from sandbox.clock import Clock, Ticker  # noqa: E402
 from sandbox.control import CallCounter, Control  # noqa: E402
 from sandbox.faults import Faults  # noqa: E402
+from sandbox.load_balancers import OBSERVED, LoadBalancers  # noqa: E402
 from sandbox.persistence import StateStore, is_read, read_clock  # noqa: E402
 from sandbox.propagation import ecs_refusal  # noqa: E402
 from sandbox.world import World  # noqa: E402
@@ -102,6 +103,8 @@ class SandboxApp:
             refusal = ecs_refusal(self.sandbox.world, req)
             if refusal:
                 return wire.error_response(start_response, req, *refusal)
+        if (req.service, req.operation) in OBSERVED:
+            return self.sandbox.load_balancers.handle(self, req, environ, start_response)
         return self._moto(environ, start_response)
 
     def moto_answer(self, environ) -> tuple[str, list, bytes]:
@@ -164,6 +167,8 @@ class Sandbox:
         speed: float = 1.0,
         manual_clock=False,
         state_dir=None,
+        listener_host: str = "",
+        listener_ports: tuple[int, int] | None = None,
     ):
         moto_fixes.apply()
         saved_clock = read_clock(state_dir) if state_dir else None
@@ -175,6 +180,7 @@ class Sandbox:
         self.host, self.port = self._server.server_address[:2]
         self.endpoint_url = f"http://{self.host}:{self.port}"
         self.world = World(self.clock, self.faults, self.endpoint_url)
+        self.load_balancers = LoadBalancers(self.world, host, listener_host, listener_ports)
         self.app = SandboxApp(self)
         self._server.app = self.app
         self._thread: threading.Thread | None = None
@@ -194,17 +200,20 @@ class Sandbox:
         with self.world.lock:
             moto_api_backend.reset()
             self.world.reset()
+            self.load_balancers.reset()
             self.faults.clear()
             self.calls.clear()
 
     def start(self) -> "Sandbox":
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-http", daemon=True)
         self._thread.start()
+        self.load_balancers.restore()  # needs the endpoint answering: it asks ELBv2 for the listeners
         if self._ticker:
             self._ticker.start()
         return self
 
     def serve_forever(self) -> None:
+        threading.Thread(target=self.load_balancers.restore, name="sandbox-listeners-restore", daemon=True).start()
         if self._ticker:
             self._ticker.start()
         try:
@@ -220,6 +229,7 @@ class Sandbox:
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
+        self.load_balancers.stop()
         if self.state is not None:
             self.state.stop()
             self.state = None

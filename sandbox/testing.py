@@ -71,6 +71,11 @@ class SandboxClient:
         {"123456789012": {"codedeploy": {"GetDeployment": 3}}, ...} (the account each call came in as)."""
         return self._call("GET", "calls?by=account" if by_account else "calls")["calls"]
 
+    def load_balancers(self) -> list[dict]:
+        """Every load balancer with the local URL serving each listener: [{"account", "region", "load_balancer_name",
+        "load_balancer_arn", "dns_name", "listeners": [{"listener_arn", "port", "protocol", "local_url"}]}]."""
+        return self._call("GET", "load-balancers")
+
     def account_credentials(self, account_id: str) -> dict:
         """An administrator of that account (12 digits), made on first use: {"account_id", "access_key_id",
         "secret_access_key", "arn"}."""

@@ -63,12 +63,12 @@ def read_request(environ: dict) -> AwsRequest:
 
     if target and "." in target:
         prefix, operation = target.split(".", 1)
-        service = TARGET_SERVICES.get(prefix, signing or prefix.lower())
+        service = TARGET_SERVICES.get(prefix) or SIGNING_TO_CLIENT.get(signing, signing) or prefix.lower()
         return AwsRequest(service, operation, region, "json", prefix, body, internal, **who)
     if path.startswith("/service/") and "/operation/" in path:
         parts = path.strip("/").split("/")
         prefix, operation = parts[1], parts[-1]
-        service = TARGET_SERVICES.get(prefix, signing or prefix.lower())
+        service = TARGET_SERVICES.get(prefix) or SIGNING_TO_CLIENT.get(signing, signing) or prefix.lower()
         return AwsRequest(service, operation, region, "cbor", prefix, body, internal, **who)
     if signing == "s3" or not signing and not body:
         operation = _s3_operation(method, path, environ)

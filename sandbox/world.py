@@ -9,6 +9,7 @@ from sandbox.clock import Clock
 from sandbox.faults import Faults
 from sandbox.propagation import RoleAges
 from sandbox.settings import Settings
+from sandbox.target_health import TargetLog
 
 MAX_STEPS_PER_RUN = 200_000
 
@@ -35,8 +36,11 @@ class RegionState:
         return self.world.clock.now()
 
     def processes(self):
-        """Everything that may have a `wake_at`: deployments and pipeline executions."""
+        """Everything that may have a `wake_at`: deployments, their alarm polls and pipeline executions."""
+        from sandbox.alarms import polls
+
         yield from self.codedeploy.deployments.values()
+        yield from polls(self.codedeploy.deployments.values())
         yield from self.codepipeline.executions.values()
 
 
@@ -46,6 +50,7 @@ class World:
         self.faults = faults
         self.settings = Settings(clock)
         self.roles = RoleAges()
+        self.targets = TargetLog()  # when ECS registered targets with load balancers (target_health.py)
         self.clients = Clients(endpoint_url)
         self.lock = threading.RLock()
         self.regions: dict[tuple[str, str], RegionState] = {}  # by (account, region)
@@ -65,6 +70,7 @@ class World:
             self.accounts = {}
             self.settings.reset()
             self.roles.clear()
+            self.targets.clear()
 
     def run_due(self, until: datetime | None = None) -> int:
         """Run every transition due up to `until` (default: now), earliest first.

@@ -27,10 +27,15 @@ class SandboxHealth(models.Model):
     @classmethod
     def current(cls):
         """The health of the configured endpoint, or None when a worker has not seen the sandbox there."""
+        found = cls.current_row()
+        return found.document if found else None
+
+    @classmethod
+    def current_row(cls):
+        """The configured endpoint's row (its document and when it was seen), or None."""
         if not settings.AWS_ENDPOINT_URL:
             return None
-        found = cls.objects.filter(endpoint_url=settings.AWS_ENDPOINT_URL).first()
-        return found.document if found else None
+        return cls.objects.filter(endpoint_url=settings.AWS_ENDPOINT_URL).first()
 
 
 class ImagePush(Job):

@@ -23,6 +23,17 @@ def probe(endpoint_url, timeout=2.0):
     return document if isinstance(document, dict) and document.get("sandbox") is True else None
 
 
+def load_balancers(endpoint_url, timeout=5.0):
+    """The sandbox's load balancers with the local URL of each listener (GET /_sandbox/load-balancers), or None
+    when the sandbox does not answer. Call from workers only."""
+    try:
+        with urllib.request.urlopen(f"{endpoint_url.rstrip('/')}/_sandbox/load-balancers", timeout=timeout) as response:  # noqa: S310
+            listing = json.loads(response.read())
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+    return listing if isinstance(listing, list) else None
+
+
 def sample_image_manifest(label):
     """A small, valid Docker v2 image manifest whose digest differs per label (each push is a new image)."""
     config_digest = "sha256:" + hashlib.sha256(f"sample-website {label}".encode()).hexdigest()

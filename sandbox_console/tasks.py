@@ -11,9 +11,13 @@ from .models import ImagePush, SandboxHealth
 
 @shared_task(acks_late=True, expires=30)
 def record_health():
-    """Beat (every 15 s): whether the configured endpoint is the sandbox, and its health, for the pages to read."""
+    """Beat (every 15 s): whether the configured endpoint is the sandbox, its health and its load balancers' local
+    URLs (under "load_balancers"), for the pages to read."""
     if settings.AWS_ENDPOINT_URL:
-        SandboxHealth.record(settings.AWS_ENDPOINT_URL, sandbox_info.probe(settings.AWS_ENDPOINT_URL))
+        document = sandbox_info.probe(settings.AWS_ENDPOINT_URL)
+        if document is not None:
+            document["load_balancers"] = sandbox_info.load_balancers(settings.AWS_ENDPOINT_URL) or []
+        SandboxHealth.record(settings.AWS_ENDPOINT_URL, document)
 
 
 @worker_ready.connect

@@ -36,7 +36,7 @@ def push_image(request, repository, tag, *, setup=None):
 def sandbox_page(request):
     if not settings.AWS_ENDPOINT_URL:
         raise Http404("The dashboard is pointed at AWS itself, not at the sandbox.")
-    health = SandboxHealth.current()
+    health = SandboxHealth.current_row()
     if health is None:  # just started (the worker's first look may come before the sandbox answers), or not it
         context = {"endpoint_url": settings.AWS_ENDPOINT_URL, "every": settings.SANDBOX_HEALTH_SECONDS}
         return render(request, "sandbox_console/not_seen.html", context)
@@ -45,7 +45,8 @@ def sandbox_page(request):
         push_image(request, **form.cleaned_data)
         return redirect("sandbox")
     context = {
-        "health": health,
+        "health": health.document,
+        "seen_at": health.seen_at,
         "endpoint_url": settings.AWS_ENDPOINT_URL,
         "form": form,
         "pushes": ImagePush.objects.all()[:10],

@@ -15,6 +15,7 @@ from releases.models import ReleaseTarget
 from .accounts import DASHBOARD_ACCOUNT, PRODUCTION, STAGING, account_client, trust_policy, trusted_role
 
 pytestmark = pytest.mark.browser
+JOB_TIMEOUT = 20_000  # ms: a check is a worker job, slower on a loaded machine
 
 
 def fill_in_a_role(page, live_server, name, region, **fields):
@@ -47,7 +48,7 @@ def test_an_admin_adds_a_role_in_another_account_and_sees_who_it_signs_in_as(
     page.get_by_role("button", name="Add connection").click()
     expect(page.locator(".messages")).to_contain_text("Connection staging added")
     card = page.locator("[data-connection=staging]")
-    expect(card.locator("[data-account]")).to_have_text(STAGING)
+    expect(card.locator("[data-account]")).to_have_text(STAGING, timeout=JOB_TIMEOUT)
     expect(card.locator("[data-arn]")).to_have_text(
         f"arn:aws:sts::{STAGING}:assumed-role/bluegreen-dashboard/bluegreen-dashboard"
     )
@@ -69,14 +70,14 @@ def test_a_role_that_cannot_be_assumed_shows_awss_refusal_until_its_trust_is_fix
     fill_in_a_role(page, live_server, "production", "us-east-1", role_arn=role_arn)
     page.get_by_role("button", name="Add connection").click()
     card = page.locator("[data-connection=production]")
-    expect(card.locator("[data-error-code]")).to_have_text("AccessDenied")
+    expect(card.locator("[data-error-code]")).to_have_text("AccessDenied", timeout=JOB_TIMEOUT)
     expect(card).to_contain_text(f"is not authorized to perform: sts:AssumeRole on resource: {role_arn}")
     expect(card.locator(".health")).to_contain_text("AccessDenied")
 
     iam = account_client(sandbox, PRODUCTION, "iam")
     iam.update_assume_role_policy(RoleName="bluegreen-dashboard", PolicyDocument=trust_policy(DASHBOARD_ACCOUNT))
     card.get_by_role("button", name="Check again").click()
-    expect(card.locator("[data-account]")).to_have_text(PRODUCTION)
+    expect(card.locator("[data-account]")).to_have_text(PRODUCTION, timeout=JOB_TIMEOUT)
     expect(card.locator(".health .badge")).to_have_text("Working")
 
 
@@ -122,7 +123,7 @@ def test_an_admin_changes_a_connections_external_id_and_its_check_signs_in_while
     fill_in_a_role(page, live_server, "staging", "us-east-1", role_arn=role_arn, external_id="staging-2025")
     page.get_by_role("button", name="Add connection").click()
     card = page.locator("[data-connection=staging]")
-    expect(card.locator("[data-error-code]")).to_have_text("AccessDenied")  # the old external id
+    expect(card.locator("[data-error-code]")).to_have_text("AccessDenied", timeout=JOB_TIMEOUT)  # the old external id
 
     card.get_by_role("link", name="Change").click()
     expect(page.locator("h1")).to_have_text("Change staging")
@@ -130,7 +131,7 @@ def test_an_admin_changes_a_connections_external_id_and_its_check_signs_in_while
     page.fill("#id_external_id", "staging-2026")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".messages")).to_contain_text("Connection staging changed (external_id)")
-    expect(card.locator("[data-account]")).to_have_text(STAGING)
+    expect(card.locator("[data-account]")).to_have_text(STAGING, timeout=JOB_TIMEOUT)
     expect(card.locator(".health .badge")).to_have_text("Working")
     changed = AuditEvent.objects.get(action=events.CONNECTION_CHANGED)
     assert changed.params["changed"] == {"external_id": ["staging-2025", "staging-2026"]}

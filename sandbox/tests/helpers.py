@@ -1,5 +1,9 @@
 """Small readers of sandbox state for the tests (plain boto3 calls, no sleeps)."""
 
+import json
+import urllib.error
+import urllib.request
+
 CLUSTER, SERVICE = "my-cluster", "my-service"
 PIPELINE = "MyImagePipeline"
 TARGET = f"{CLUSTER}:{SERVICE}"
@@ -108,3 +112,33 @@ def seconds_since(aws, moment) -> float:
 
 def event(aws, deployment_id: str, name: str) -> dict:
     return next(e for e in target(aws, deployment_id)["lifecycleEvents"] if e["lifecycleEventName"] == name)
+
+
+def local_urls(aws, region: str = "us-east-1") -> dict[int, str]:
+    """Listener port -> the local URL that serves it (GET /_sandbox/load-balancers)."""
+    return {
+        listener["port"]: listener["local_url"]
+        for lb in aws.sandbox.load_balancers()
+        if lb["region"] == region
+        for listener in lb["listeners"]
+    }
+
+
+def http_get(url: str, accept: str = "application/json", host: str | None = None) -> tuple[int, dict, str]:
+    """(status, headers, body) of a plain GET; with the default Accept the body is parsed JSON when it is JSON."""
+    headers = {"Accept": accept, **({"Host": host} if host else {})}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - a local URL
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            status, answer_headers, body = response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        status, answer_headers, body = error.code, dict(error.headers), error.read().decode()
+    if answer_headers.get("Content-Type", "").startswith("application/json"):
+        body = json.loads(body)
+    return status, answer_headers, body
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None

@@ -307,3 +307,27 @@ def test_a_state_file_from_before_accounts_is_the_default_account_s(state_dir):
         Tutorial(aws, ids={"account": "123456789012"}).push_image("nginx:2")
         sb.advance(60)
         assert [e["status"] for e in executions(aws)] == ["Succeeded", "Succeeded"]
+
+
+def test_a_restart_serves_every_listener_again_on_its_former_port(state_dir):
+    from .helpers import http_get, local_urls
+
+    with run_sandbox(state_dir=state_dir) as sb:
+        aws = SandboxClients(sb)
+        tutorial = Tutorial(aws, event_rules=False).build(pipeline=False)
+        urls = local_urls(aws)
+        before = http_get(urls[80])[2]
+        assert before["color"] == "blue"
+    forget_moto()
+
+    with run_sandbox(state_dir=state_dir) as sb:
+        aws = SandboxClients(sb)
+        assert local_urls(aws) == urls
+        assert http_get(urls[80])[2] == before
+        assert http_get(urls[8080])[0] == 503
+        group = tutorial.ids["target-group-1"]
+        (target,) = aws.elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
+        assert target["TargetHealth"]["State"] == "initial"  # registered on the sandbox clock, kept across the restart
+        sb.advance(30)
+        (target,) = aws.elbv2.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
+        assert target["TargetHealth"]["State"] == "healthy"

@@ -1,6 +1,9 @@
 import time
+import urllib.error
+import urllib.request
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -45,6 +48,25 @@ def test_before_a_worker_has_seen_the_sandbox_the_page_says_so_and_looks_again(c
     assert page.status_code == 200
     text = page.content.decode()
     assert "No worker has seen the sandbox at" in text and '<meta http-equiv="refresh" content="5">' in text
+
+
+def test_the_page_links_each_load_balancer_listener_to_its_local_url(client, admin_user, seen_sandbox):
+    from sandbox.testing import SandboxClients
+    from sandbox.tutorial import Tutorial
+
+    client.force_login(admin_user)
+    assert "No load balancer yet" in client.get(reverse("sandbox")).content.decode()
+    Tutorial(SandboxClients(seen_sandbox)).step3_load_balancer()
+    record_health()  # the worker's next look
+    page = client.get(reverse("sandbox")).content.decode()
+    health = SandboxHealth.current()
+    (lb,) = health["load_balancers"]
+    assert lb["load_balancer_name"] == "my-alb" and [li["port"] for li in lb["listeners"]] == [80, 8080]
+    for listener in lb["listeners"]:
+        assert f'href="{listener["local_url"]}"' in page and f"HTTP:{listener['port']}" in page
+    with pytest.raises(urllib.error.HTTPError) as answer:  # the load balancer itself: no task behind it yet
+        urllib.request.urlopen(lb["listeners"][0]["local_url"], timeout=10)  # noqa: S310 - a local URL
+    assert answer.value.code == 503
 
 
 def test_only_an_admin_sees_the_link(client, operator, seen_sandbox):
