@@ -6,7 +6,8 @@ Runs the local sandbox AWS in-process (manual clock), builds the tutorial's setu
 pushes an image and lets the deployment reach Ready (an active target that stays active). Then, for --seconds of
 real time each, it refreshes the target once a second as beat does while it is active: first as it is, then with
 --alarms CloudWatch alarms on its deployment group and a smoke check run going (--count attempts, --interval
-seconds apart, against a local HTTP service), each attempt made when due as the worker's task would make it.
+seconds apart, against the test listener as the sandbox serves it on a local port), each attempt made when due as
+the worker's task would make it.
 Prints the AWS calls a minute by operation for both, the worker time of a refresh, and the worker time of the
 attempts (wall clock, most of it waiting for the answer, and CPU).
 Uses DATABASE_URL if set (its name must contain "bench": the bench empties it), else a throwaway SQLite file.
@@ -91,7 +92,7 @@ def main():
         from dashboard import aws, jobs
         from releases.models import ReleaseTarget, SmokeSettings
         from releases.tests.conftest import console_tutorial
-        from releases.tests.smoke_server import App, check
+        from releases.tests.smoke_server import check
         from releases.worker import alarms, polling, smoke_runs
         from releases.worker.track import track_pipeline
         from sandbox.testing import SandboxClients
@@ -111,14 +112,13 @@ def main():
         print(f"deployment {target.latest_deployment().deployment_id} {target.latest_deployment().status}")
         plain, plain_refreshes, _, _ = measure(sandbox, target, args.seconds)
 
-        app = App()
+        served = {lis["port"]: lis["local_url"] for lb in sandbox.load_balancers() for lis in lb["listeners"]}
         add_alarms(boto, tutorial, args.alarms)
         ReleaseTarget.objects.filter(pk=target.pk).update(group_read_at=None)  # the group is read again at once
         spec = check(json_field="color", json_value="green", timeout=5, count=args.count, interval=args.interval)
-        SmokeSettings.objects.create(target=target, test_url=app.url, checks=[spec])
+        SmokeSettings.objects.create(target=target, test_url=served[target.test_port], checks=[spec])
         run = smoke_runs.start_due(target)
         checked, refreshes, attempts, minutes = measure(sandbox, target, args.seconds, run)
-        app.stop()
 
     print()
     print(f"one active target (waiting for a reroute), refreshed every second, {args.seconds:.0f} s each")

@@ -30,7 +30,7 @@ def watched(boto, tutorial):
 
 
 def describe_calls(sandbox):
-    return sandbox.calls().get("monitoring", {}).get("DescribeAlarms", 0)
+    return sandbox.calls().get("cloudwatch", {}).get("DescribeAlarms", 0)
 
 
 def test_the_console_shows_each_alarm_with_its_state_and_that_aws_stops_on_alarm(
@@ -87,3 +87,20 @@ def test_a_group_without_alarms_costs_no_cloudwatch_call(tracked, sandbox, clien
 def test_the_console_policy_allows_describing_alarms(capsys):
     call_command("iam_policy", "--console")
     assert "cloudwatch:DescribeAlarms" in capsys.readouterr().out
+
+
+def test_an_alarm_going_off_stops_the_release_and_the_console_shows_why(
+    watched, tracked, tutorial, boto, sandbox, client_for, viewer
+):
+    put_alarm(boto, ALARMS[1])  # both known to CloudWatch: an unknown one would stop the deployment by itself
+    tutorial.push_image()
+    target = poll_until(sandbox, tracked, lambda t: t.active, what="the release to start")
+    boto.cloudwatch.set_alarm_state(AlarmName=ALARMS[1], StateValue="ALARM", StateReason="p99 above 2 s")
+    target = poll_until(
+        sandbox, target, lambda t: t.deployments.filter(status="Stopped").exists(), timeout=60, what="AWS to stop it"
+    )
+    target.__class__.objects.filter(pk=target.pk).update(alarms_read_at=None)
+    polling.refresh(target.pk)
+    page = client_for(viewer).get(target.get_absolute_url()).content.decode()
+    assert "ALARM_ACTIVE" in page
+    assert f'data-alarm="{ALARMS[1]}" data-state="ALARM"' in page and "p99 above 2 s" in page
