@@ -115,10 +115,12 @@ def main():
         served = {lis["port"]: lis["local_url"] for lb in sandbox.load_balancers() for lis in lb["listeners"]}
         add_alarms(boto, tutorial, args.alarms)
         ReleaseTarget.objects.filter(pk=target.pk).update(group_read_at=None)  # the group is read again at once
-        spec = check(json_field="color", json_value="green", timeout=5, count=args.count, interval=args.interval)
+        spec = check(json_field="status", json_value="ok", timeout=5, count=args.count, interval=args.interval)
         SmokeSettings.objects.create(target=target, test_url=served[target.test_port], checks=[spec])
         run = smoke_runs.start_due(target)
         checked, refreshes, attempts, minutes = measure(sandbox, target, args.seconds, run)
+        run.refresh_from_db()
+        print(f"smoke check run: {run.status}, {len(run.results)} attempts {run.reason}".rstrip())
 
     print()
     print(f"one active target (waiting for a reroute), refreshed every second, {args.seconds:.0f} s each")
