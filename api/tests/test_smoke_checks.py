@@ -5,8 +5,8 @@ from api.tests.conftest import bearer
 from api.tests.test_actions import post
 from releases import smoke
 from releases.models import OperatorAction, SmokeSettings
+from releases.tests.conftest import run_smoke_checks
 from releases.tests.smoke_server import check
-from releases.worker import smoke_runs
 
 
 def test_the_state_has_the_runs_and_a_blocked_reroute_is_refused_with_its_code(
@@ -22,8 +22,7 @@ def test_the_state_has_the_runs_and_a_blocked_reroute_is_refused_with_its_code(
     assert answer.status_code == 409 and answer.json()["code"] == "smoke_checks"
     assert answer.json()["detail"].startswith("Waiting for smoke checks: on this target Reroute waits")
 
-    run = smoke_runs.start_due(ready)
-    smoke_runs.attempt(run.pk)  # the replacement answers green, the check wants blue
+    run_smoke_checks(ready)  # the replacement answers green, the check wants blue
     state = client.get(f"/api/targets/{ready.pk}", headers=bearer(operate_token)).json()
     (shown,) = state["smoke_runs"]
     assert (shown["phase"], shown["status"], shown["planned_attempts"]) == (smoke.TEST, "failed", 1)

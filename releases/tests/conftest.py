@@ -171,6 +171,20 @@ def app():
     server.stop()
 
 
+def run_smoke_checks(target):
+    """The smoke check run the target is due (started if it is not yet), its attempts made here one after the
+    other, without a worker and without waiting for their intervals."""
+    from releases.models import SmokeRun
+    from releases.worker import smoke_runs
+
+    run = smoke_runs.start_due(target) or target.smoke_runs.first()
+    while not run.is_finished:
+        SmokeRun.objects.filter(pk=run.pk).update(next_at=run.created_at)
+        smoke_runs.attempt(run.pk)
+        run.refresh_from_db()
+    return run
+
+
 def put_alarm(boto, name):
     """A CloudWatch alarm on the load balancer's 5xx count, in INSUFFICIENT_DATA as AWS starts one (moto: OK)."""
     boto.cloudwatch.put_metric_alarm(

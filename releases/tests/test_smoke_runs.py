@@ -13,7 +13,7 @@ from notifications.models import Channel, Delivery
 from notifications.tests.receivers import HttpReceiver
 from releases import action_requests, smoke
 from releases.models import OperatorAction, SmokeRun, SmokeSettings
-from releases.tests.conftest import deployment_status, in_termination_wait, poll_until, wait_for
+from releases.tests.conftest import deployment_status, in_termination_wait, poll_until, run_smoke_checks, wait_for
 from releases.web import four_eyes
 from releases.worker import action_sending, polling, smoke_runs
 
@@ -157,11 +157,7 @@ def test_the_console_disables_reroute_while_the_checks_have_not_passed(
     page = client.get(target.get_absolute_url()).content.decode()
     disabled = 'data-action="reroute" disabled aria-describedby="reroute-blocked">'
     assert disabled in page and '<span class="small" id="reroute-blocked">Waiting for smoke checks</span>' in page
-    run = target.smoke_runs.get(phase=smoke.TEST)
-    while not run.is_finished:  # the attempts, made here one by one
-        SmokeRun.objects.filter(pk=run.pk).update(next_at=run.created_at)
-        smoke_runs.attempt(run.pk)
-        run.refresh_from_db()
+    run = run_smoke_checks(target)
     assert run.status == R.FAILED
     page = client.get(target.get_absolute_url()).content.decode()
     assert disabled in page and '<span class="small" id="reroute-blocked">Smoke checks failed</span>' in page
