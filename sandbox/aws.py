@@ -125,6 +125,33 @@ class RegionAws:
             }
         self.elbv2.modify_listener(ListenerArn=listener_arn, DefaultActions=[action])
 
+    def rule_weights(self, rule_arn: str) -> dict[str, int]:
+        """Target group ARN -> weight of a listener rule's forward action (or a listener's, for an NLB)."""
+        if ":listener-rule/" in rule_arn:
+            actions = self.elbv2.describe_rules(RuleArns=[rule_arn])["Rules"][0].get("Actions", [])
+        else:
+            actions = self.elbv2.describe_listeners(ListenerArns=[rule_arn])["Listeners"][0].get("DefaultActions", [])
+        weights: dict[str, int] = {}
+        for action in actions:
+            if action.get("Type") != "forward":
+                continue
+            for group in action.get("ForwardConfig", {}).get("TargetGroups") or []:
+                weights[group["TargetGroupArn"]] = int(group.get("Weight", 1))
+            if not weights and action.get("TargetGroupArn"):
+                weights[action["TargetGroupArn"]] = 100
+        return weights
+
+    def forward_rule(self, rule_arn: str, weights: dict[str, int]) -> None:
+        """Set a listener rule's (or an NLB listener's) forward action to these weights, zeros kept, as ECS does."""
+        action = {
+            "Type": "forward",
+            "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": a, "Weight": int(w)} for a, w in weights.items()]},
+        }
+        if ":listener-rule/" in rule_arn:
+            self.elbv2.modify_rule(RuleArn=rule_arn, Actions=[action])
+        else:
+            self.elbv2.modify_listener(ListenerArn=rule_arn, DefaultActions=[action])
+
     # ---- ECS ---------------------------------------------------------------------------------
 
     def service(self, cluster: str, service: str) -> dict | None:

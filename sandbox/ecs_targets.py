@@ -1,5 +1,7 @@
 """What a target group serves, as ECS registers it: the running tasks of the task sets (or of a service without task
-sets) whose `loadBalancers` name the group, read through the public ECS, EC2 and ECR APIs.
+sets) whose `loadBalancers` name the group, or, for a blue/green service of the ECS deployment controller, of its
+current service revisions, each on the group its `resolvedConfiguration` names; read through the public ECS, EC2 and
+ECR APIs.
 
 No task runs in the sandbox, so each task gets an IP address of its own in one of its task set's subnets (spread over
 them as ECS spreads tasks over zones), the same at every look.
@@ -40,7 +42,11 @@ def registrations(aws, target_group_arn: str) -> list[Registration]:
         arns = _all(aws.ecs, "list_services", "serviceArns", cluster=cluster)
         for start in range(0, len(arns), 10):  # DescribeServices takes ten at a time
             for service in aws.ecs.describe_services(cluster=cluster, services=arns[start : start + 10])["services"]:
-                if service.get("status") == "ACTIVE":
+                if service.get("status") != "ACTIVE":
+                    continue
+                if service.get("currentServiceRevisions"):
+                    found += revisions_registered(aws, service, target_group_arn)
+                else:
                     found += registered_in(service, target_group_arn)
     return found
 
@@ -65,6 +71,35 @@ def registered_in(service: dict, target_group_arn: str | None = None) -> list[Re
                     container_name=lb.get("containerName", ""),
                     container_port=int(lb.get("containerPort") or 80),
                     running=int(owner["runningCount"]),
+                    subnets=list(network.get("subnets") or []),
+                )
+            )
+    return found
+
+
+def revisions_registered(aws, service: dict, target_group_arn: str | None = None) -> list[Registration]:
+    """A blue/green service's revisions with running tasks, on the target groups they really use."""
+    running = {r["arn"]: r["runningTaskCount"] for r in service["currentServiceRevisions"] if r["runningTaskCount"]}
+    if not running:
+        return []
+    described = aws.ecs.describe_service_revisions(serviceRevisionArns=list(running))["serviceRevisions"]
+    found = []
+    for revision in described:
+        configured = revision.get("loadBalancers") or [{}]
+        lb = next((x for x in configured if x.get("advancedConfiguration")), configured[0])
+        network = (revision.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+        for resolved in (revision.get("resolvedConfiguration") or {}).get("loadBalancers") or []:
+            if target_group_arn not in (None, resolved["targetGroupArn"]):
+                continue
+            found.append(
+                Registration(
+                    arn=revision["serviceRevisionArn"],
+                    task_set=None,
+                    target_group_arn=resolved["targetGroupArn"],
+                    task_definition=revision["taskDefinition"],
+                    container_name=lb.get("containerName", ""),
+                    container_port=int(lb.get("containerPort") or 80),
+                    running=int(running[revision["serviceRevisionArn"]]),
                     subnets=list(network.get("subnets") or []),
                 )
             )

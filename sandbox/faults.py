@@ -15,7 +15,28 @@ LIFECYCLE_EVENTS = (
     "AllowTraffic",
     "AfterAllowTraffic",
 )
-KINDS = ("deployment_failure", "deployment_hold", "action_failure", "throttle", "latency", "unhealthy_image")
+KINDS = (
+    "deployment_failure",
+    "deployment_hold",
+    "action_failure",
+    "throttle",
+    "latency",
+    "unhealthy_image",
+    "ecs_hook",
+    "ecs_task_failure",
+)
+# ECS lifecycle hook stages (botocore's DeploymentLifecycleHookStage) and what a Lambda hook answers (its hookStatus)
+ECS_HOOK_STAGES = (
+    "RECONCILE_SERVICE",
+    "PRE_SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+)
+ECS_HOOK_OUTCOMES = {"succeed": "SUCCEEDED", "fail": "FAILED", "wait": "IN_PROGRESS"}
 HOLD_STATUSES = ("Created", "Queued")
 IMAGE_MODES = ("status", "slow", "wrong_body")
 SLOW_DEFAULT_SECONDS = 10.0  # longer than an ALB health check's default timeout (5 s)
@@ -40,6 +61,10 @@ class Fault:
     stage: str | None = None
     action: str | None = None
     message: str | None = None
+    # ecs_hook: a Lambda lifecycle hook's answer at a stage (any stage when None); ecs_task_failure: tasks of a new
+    # service revision fail to start. Both for one ECS service (by name) or any.
+    outcome: str = "fail"
+    ecs_service: str | None = None
     # throttle / latency
     service: str | None = None
     operation: str | None = None
@@ -61,6 +86,8 @@ class Fault:
             "action_failure": ("pipeline", "stage", "action", "message"),
             "throttle": ("service", "operation", "rate"),
             "latency": ("service", "operation", "ms"),
+            "ecs_hook": ("stage", "outcome", "ecs_service"),
+            "ecs_task_failure": ("ecs_service",),
             "unhealthy_image": ("image", "mode") + {"status": ("status",), "slow": ("seconds",)}.get(self.mode, ()),
         }[self.kind]
         return {k: getattr(self, k) for k in keys + extra}
@@ -101,6 +128,13 @@ class Faults:
             raise FaultError(f"deployment_hold needs status in {', '.join(HOLD_STATUSES)} and seconds > 0")
         if kind == "action_failure" and not fault.pipeline:
             raise FaultError("action_failure needs pipeline (and optionally stage, action)")
+        if kind == "ecs_hook" and (
+            fault.outcome not in ECS_HOOK_OUTCOMES or fault.stage not in (None, *ECS_HOOK_STAGES)
+        ):
+            raise FaultError(
+                f"ecs_hook needs outcome in {', '.join(ECS_HOOK_OUTCOMES)} and stage (optional) in "
+                f"{', '.join(ECS_HOOK_STAGES)}"
+            )
         if kind == "throttle" and not 0 <= float(fault.rate) <= 1:
             raise FaultError("rate must be between 0 and 1")
         if kind == "latency" and int(fault.ms) < 0:
@@ -165,6 +199,18 @@ class Faults:
                 if fault.kind != kind:
                     continue
                 if fault.application not in (None, application) or fault.deployment_group not in (None, group):
+                    continue
+                self._fire(fault)
+                return fault
+        return None
+
+    def take_ecs(self, kind: str, service: str, stage: str | None = None) -> Fault | None:
+        """The `ecs_hook` (for a Lambda hook invoked at `stage`) or `ecs_task_failure` fault for an ECS service."""
+        with self._lock:
+            for fault in self._items:
+                if fault.kind != kind or fault.ecs_service not in (None, service):
+                    continue
+                if kind == "ecs_hook" and fault.stage not in (None, stage):
                     continue
                 self._fire(fault)
                 return fault

@@ -1,13 +1,13 @@
 """Keeping the sandbox's AWS across restarts: `python -m sandbox --state-dir var/sandbox`.
 
 One file, `state.pickle`, holds moto's backends (every service and account in use) and the emulated world
-(CodeCommit, CodeDeploy, CodePipeline per account and region, the accounts' administrator credentials, settings,
-faults, role ages, target registrations, listener ports, the clock). A file of format 1 (written before accounts)
-is loaded as the default account's.
-It is written after mutating requests and clock steps (debounced, at most every `DEBOUNCE_SECONDS`) and at shutdown,
-to a temporary file renamed over the old one, so a crash leaves the previous state whole. What pickle cannot hold
-as it is gets a plain form: locks are made anew, the generators driving deployments and executions are rebuilt from
-their recorded state (`resume()`), so an in-flight deployment or execution carries on where it was.
+(CodeCommit, CodeDeploy, CodePipeline, ECS blue/green services per account and region, the accounts' administrator
+credentials, settings, faults, role ages, target registrations, listener ports, the clock). A file of format 1
+(written before accounts) is loaded as the default account's. It is written after mutating requests and clock steps
+(debounced, at most every `DEBOUNCE_SECONDS`) and at shutdown, to a temporary file renamed over the old one, so a
+crash leaves the previous state whole. What pickle cannot hold as it is gets a plain form: locks are made anew, the
+generators driving deployments and executions are rebuilt from their recorded state (`resume()`), so an in-flight
+deployment or execution carries on where it was.
 
 A file that cannot be read, or was written by another format or moto version, is moved aside
 (`state.pickle.bad-<time>`), the sandbox starts empty and says so at ERROR level.
@@ -178,7 +178,12 @@ def _world_state(sandbox) -> dict:
     world = sandbox.world
     return {
         "regions": {
-            key: {"codecommit": rs.codecommit, "codedeploy": rs.codedeploy, "codepipeline": rs.codepipeline}
+            key: {
+                "codecommit": rs.codecommit,
+                "codedeploy": rs.codedeploy,
+                "codepipeline": rs.codepipeline,
+                "ecs_native": rs.ecs_native,
+            }
             for key, rs in world.regions.items()
         },
         "accounts": dict(world.accounts),
@@ -198,12 +203,14 @@ def _clock_base(clock) -> datetime:
 def _restore_world(sandbox, state: dict) -> None:
     import itertools
 
-    from sandbox import deployments, pipeline_runs
+    from sandbox import deployments, ecs_deployments, pipeline_runs
 
     world = sandbox.world
     for key, parts in state["regions"].items():
         rs = world.region(*key) if isinstance(key, tuple) else world.region(DEFAULT_ACCOUNT, key)
         rs.codecommit, rs.codedeploy, rs.codepipeline = parts["codecommit"], parts["codedeploy"], parts["codepipeline"]
+        if "ecs_native" in parts:  # a file written before ECS blue/green was emulated has none
+            rs.ecs_native = parts["ecs_native"]
     from sandbox.settings import DEFAULTS
 
     world.settings.update({k: v for k, v in state["settings"].items() if k in DEFAULTS})
@@ -223,6 +230,7 @@ def _restore_world(sandbox, state: dict) -> None:
             seqs.extend(run.seq for run in execution.actions)
     start = max(seqs) + 1
     deployments._seq = itertools.count(start)
+    ecs_deployments._seq = itertools.count(start)
     pipeline_runs._seq = itertools.count(start)
 
 

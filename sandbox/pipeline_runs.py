@@ -9,6 +9,7 @@ import uuid
 import zipfile
 from datetime import datetime, timedelta
 
+from sandbox import ecs_deploy_action
 from sandbox.api import AwsErrorResponse
 from sandbox.aws import ClientError
 
@@ -39,6 +40,8 @@ class ActionFailed(Exception):
 
 class ActionRun:
     """One execution of one action (a retry is a new ActionRun)."""
+
+    service_deployment_arn: str | None = None  # the ECS action's service deployment (ecs_deploy_action.py)
 
     def __init__(self, execution: "Execution", stage: str, declaration: dict, now: datetime):
         self.execution = execution
@@ -299,6 +302,8 @@ class Execution:
                 )
                 if run.category == "Approval":
                     message = f"The approval was not answered within {APPROVAL_TIMEOUT.days} days."
+                if run.provider == "ECS":
+                    message = ecs_deploy_action.timeout_message(run)
                 run.end("Failed", self.now, message, {"code": "JobFailed", "message": message})
                 self._touch()
 
@@ -321,6 +326,7 @@ class Execution:
                 ("Source", "S3"): self._source_s3,
                 ("Source", "ECR"): self._source_ecr,
                 ("Deploy", "CodeDeployToECS"): self._deploy_ecs,
+                ("Deploy", "ECS"): lambda run: ecs_deploy_action.begin(self, run),
                 ("Approval", "Manual"): self._approval,
             }.get((run.category, run.provider))
             if handler is None:
@@ -529,6 +535,13 @@ class Execution:
                     if deployment.error:
                         message += f": {deployment.error['message']}"
                     run.end("Failed", self.now, message, {"code": "JobFailed", "message": message})
+                self._touch()
+                self.poke()
+
+    def service_deployment_finished(self, arn: str) -> None:
+        for run in self.actions:
+            if run.service_deployment_arn == arn and run.status == "InProgress":
+                ecs_deploy_action.finish(self, run)
                 self._touch()
                 self.poke()
 

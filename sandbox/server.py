@@ -46,6 +46,7 @@ class SandboxApp:
         from sandbox.codecommit import CodeCommit
         from sandbox.codedeploy import CodeDeploy
         from sandbox.codepipeline import CodePipeline
+        from sandbox.ecs_native import EcsNative
 
         self.sandbox = sandbox
         self.control = Control(sandbox)
@@ -55,6 +56,7 @@ class SandboxApp:
             api = api_class(sandbox.world)
             self.emulated[api.target_prefix] = api
             sandbox.world.apis[api.botocore_name] = api
+        self.ecs_native = EcsNative(self)
 
     def __call__(self, environ, start_response):
         answer = self._dispatch(environ, start_response)
@@ -103,6 +105,10 @@ class SandboxApp:
             refusal = ecs_refusal(self.sandbox.world, req)
             if refusal:
                 return wire.error_response(start_response, req, *refusal)
+        if req.service == "ecs":
+            answer = self.ecs_native.handle(req, environ, start_response)
+            if answer is not None:
+                return answer
         if (req.service, req.operation) in OBSERVED:
             return self.sandbox.load_balancers.handle(self, req, environ, start_response)
         return self._moto(environ, start_response)

@@ -5,7 +5,9 @@ execution, stage, action and deployment of the region is compared with what was 
 becomes one event on the default bus (`triggers.deliver`), with the source, detail-type and detail fields of the
 CodePipeline user guide ("Monitoring CodePipeline events") and the CodeDeploy user guide ("Monitoring deployments
 with Amazon EventBridge"): "CodePipeline Pipeline Execution State Change", "CodePipeline Stage Execution State
-Change", "CodePipeline Action Execution State Change", "CodeDeploy Deployment State-change Notification".
+Change", "CodePipeline Action Execution State Change", "CodeDeploy Deployment State-change Notification"; and ECS's
+"ECS Deployment State Change" for blue/green service deployments (ECS developer guide, "Amazon ECS service deployment
+state change events"), each event as the deployment recorded it, none lost between two looks.
 CodeDeploy publishes no event when traffic is rerouted or a lifecycle event ends: only START (once), READY,
 SUCCESS, FAILURE, STOP. Something that started and ended between two looks shows as its end only.
 """
@@ -46,6 +48,8 @@ class Announcer:
             self._execution(rs, execution)
         for deployment in list(rs.codedeploy.deployments.values()):
             self._deployment(rs, deployment)
+        for service_deployment in list(rs.ecs_native.deployments.values()):
+            self._service_deployment(rs, service_deployment)
 
     def _changed(self, rs, key: tuple, state: str | None, finished_at) -> str | None:
         """The state to announce for `key`, or None: unchanged, unknown, or old history."""
@@ -129,6 +133,17 @@ class Announcer:
         }
         resources = [f"{prefix}:application:{application}", f"{prefix}:deploymentgroup:{application}/{group}"]
         _deliver(rs, event(rs, "aws.codedeploy", "CodeDeploy Deployment State-change Notification", resources, detail))
+
+    def _service_deployment(self, rs, deployment) -> None:
+        """ECS's "ECS Deployment State Change" events, each as the deployment recorded it (ecs_deployments.py)."""
+        key = ("ecs-deployment", deployment.arn)
+        sent = self.said.get(key)
+        if sent is None:  # first seen (state loaded after a restart): what happened long ago is history
+            sent = sum(1 for e in deployment.events if rs.now() - e["updatedAt"] > OLD)
+        for recorded in deployment.events[sent:]:
+            detail = {**recorded, "updatedAt": recorded["updatedAt"].strftime("%Y-%m-%dT%H:%M:%SZ")}
+            _deliver(rs, event(rs, "aws.ecs", "ECS Deployment State Change", [deployment.service_arn], detail))
+        self.said[key] = len(deployment.events)
 
     @staticmethod
     def _send(rs, kind: str, resources: list, detail: dict) -> None:

@@ -85,9 +85,14 @@ def observe_ecs(world, req, body: bytes) -> None:
         aws = RegionAws(world.clients, req.region, req.account)
         task_set = {**data["taskSet"], "status": "ACTIVE"}
         for registration in ecs_targets.registered_in({"taskSets": [task_set]}):
-            delay = _attribute(aws, registration.target_group_arn, "deregistration_delay.timeout_seconds", 300)
-            until = now + timedelta(seconds=delay)
-            world.targets.drain(registration.target_group_arn, ecs_targets.targets(aws, registration), until)
+            drain(world, aws, registration)
+
+
+def drain(world, aws, registration) -> None:
+    """ECS deregistered these tasks: they drain for the group's deregistration delay."""
+    delay = _attribute(aws, registration.target_group_arn, "deregistration_delay.timeout_seconds", 300)
+    until = world.clock.now() + timedelta(seconds=delay)
+    world.targets.drain(registration.target_group_arn, ecs_targets.targets(aws, registration), until)
 
 
 def _attribute(aws, target_group_arn: str, key: str, default: int) -> int:

@@ -82,9 +82,14 @@ def answer(world, listener: Listener, request: routing.Request) -> Response:
 
 
 def colour(world, aws, listener: Listener, group_name: str) -> str:
-    """Blue for the first target group of a CodeDeploy deployment group's pair, green for the second; without a
-    deployment group naming it, blue for the load balancer's first target group by name."""
+    """Blue for an ECS blue/green service's target group and green for its alternate one; blue for the first target
+    group of a CodeDeploy deployment group's pair, green for the second; without either naming it, blue for the load
+    balancer's first target group by name."""
     region = world.regions.get((listener.account, listener.region))
+    for service in list(region.ecs_native.services.values()) if region else []:  # ECS's own blue/green
+        names = [service["lb"][key].split("/")[-2] for key in ("targetGroupArn", "alternateTargetGroupArn")]
+        if group_name in names:
+            return "blue" if names.index(group_name) == 0 else "green"
     for group in list(region.codedeploy.groups.values()) if region else []:
         for pair in (group.get("loadBalancerInfo") or {}).get("targetGroupPairInfoList") or []:
             names = [g.get("name") for g in pair.get("targetGroups") or []]

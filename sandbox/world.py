@@ -21,6 +21,7 @@ class RegionState:
         from sandbox.codecommit import CodeCommitState
         from sandbox.codedeploy import CodeDeployState
         from sandbox.codepipeline import CodePipelineState
+        from sandbox.ecs_native import EcsNativeState
         from sandbox.state_events import Announcer
 
         self.world = world
@@ -30,17 +31,20 @@ class RegionState:
         self.codecommit = CodeCommitState()
         self.codedeploy = CodeDeployState()
         self.codepipeline = CodePipelineState()
+        self.ecs_native = EcsNativeState()
         self.announcer = Announcer()  # the state-change events published to EventBridge (state_events.py)
 
     def now(self) -> datetime:
         return self.world.clock.now()
 
     def processes(self):
-        """Everything that may have a `wake_at`: deployments, their alarm polls and pipeline executions."""
+        """Everything that may have a `wake_at`: deployments, their alarm polls, ECS service deployments and pipeline
+        executions."""
         from sandbox.alarms import polls
 
         yield from self.codedeploy.deployments.values()
         yield from polls(self.codedeploy.deployments.values())
+        yield from list(self.ecs_native.deployments.values())
         yield from self.codepipeline.executions.values()
 
 
@@ -122,6 +126,12 @@ class World:
 
         with self.lock:
             reference_changed(rs, repository, branch, commit_id, old)
+
+    def service_deployment_finished(self, rs: RegionState, arn: str) -> None:
+        """Wake the pipeline actions that follow this ECS service deployment."""
+        with self.lock:
+            for execution in rs.codepipeline.executions.values():
+                execution.service_deployment_finished(arn)
 
     def deployment_finished(self, rs: RegionState, deployment_id: str) -> None:
         """Wake the pipeline actions that follow this deployment."""
