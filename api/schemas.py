@@ -8,7 +8,9 @@ from ninja import Schema
 
 class Error(Schema):
     detail: str
-    code: str = ""  # a 409's kind when it has one: "frozen" (a freeze refuses release changes and reroutes)
+    # a 409's kind when it has one: "frozen" (a freeze refuses release changes and reroutes), "four_eyes" (a second
+    # operator approves it in the console), "smoke_checks" (Reroute waits for the smoke checks to pass)
+    code: str = ""
 
 
 class FieldErrors(Schema):
@@ -101,6 +103,54 @@ class LifecycleEvent(Schema):
     seconds: float | None
 
 
+class SmokeAttempt(Schema):
+    check: int  # the check's number in `checks`, from 0
+    url: str
+    status: int | None  # the HTTP status; null: no answer (see `reason`)
+    ms: int
+    ok: bool
+    reason: str  # why it failed
+    at: datetime
+
+
+class SmokeRun(Schema):
+    """One run of the target's smoke checks against one phase of a deployment, attempt by attempt."""
+
+    id: int
+    deployment_id: str
+    phase: Literal["test", "production"]
+    status: Literal["pending", "running", "passed", "failed", "cancelled", "timed_out"]
+    url: str
+    checks: list[dict]
+    planned_attempts: int
+    attempts: list[SmokeAttempt]
+    reason: str
+    policy: dict
+    follow_up: str  # what its policy still does: waiting, requested, held, left_to_people, not_possible, or ""
+    follow_up_note: str
+    action_id: int | None  # the action its policy asked for
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class Alarm(Schema):
+    name: str
+    state: str  # OK, ALARM, INSUFFICIENT_DATA (MISSING: no such alarm; blank: not read yet)
+    reason: str
+    updated_at: str
+
+
+class Alarms(Schema):
+    """The deployment group's CloudWatch alarms: AWS stops a deployment on ALARM when `enabled`."""
+
+    enabled: bool
+    ignore_poll_failure: bool
+    rollback_on_alarm: bool
+    alarms: list[Alarm]
+    error: str
+    read_at: datetime | None
+
+
 class TargetState(TargetSummary):
     """One target's live state: the snapshot the console page reads, at `version`."""
 
@@ -114,6 +164,9 @@ class TargetState(TargetSummary):
     open_actions: list[Action]
     recent_actions: list[Action]
     last_answer: str
+    smoke_runs: list[SmokeRun]  # of the release shown
+    reroute_blocked_by: str  # why the smoke checks' policy refuses Reroute now, or ""
+    alarms: Alarms | None
     service_deployment: dict | None = None  # engine "ecs": the newest service deployment, as the console shows it
 
 

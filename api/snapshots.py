@@ -40,7 +40,7 @@ def action(row, answer=None):
         "is_open": row.is_open,
         "reason": row.reason,
         "params": row.params,
-        "requested_by": row.requested_by.get_username() if row.requested_by else "",
+        "requested_by": row.requester if (row.requested_by or row.actor_name) else "",
         "created_at": row.created_at,
         "finished_at": row.finished_at,
         "request_id": row.request_id,
@@ -118,6 +118,9 @@ def state(target, execution_id=None):
         "open_actions": [action(row) for row in console["open_actions"]],
         "recent_actions": [action(row) for row in console["recent_actions"]],
         "last_answer": console["last_answer"],
+        "smoke_runs": [smoke_run(shown["run"], shown["planned"]) for shown in console["smoke"]["runs"]],
+        "reroute_blocked_by": console["smoke"]["reroute_block"],
+        "alarms": alarms(console["alarms"]),
         "service_deployment": service_deployment(console.get("service_deployment")),
     }
 
@@ -130,6 +133,27 @@ def service_deployment(row):
     shown = {name: getattr(row, name) for name in fields}
     shown.update(hooks=row.hooks, source_revisions=row.source_revisions, target_revision=row.target_revision)
     return {**shown, "traffic": row.split("production"), "bake_ends_at": row.bake_ends_at}
+
+
+def smoke_run(run, planned):
+    fields = ("id", "deployment_id", "phase", "status", "url", "checks", "reason", "policy", "follow_up")
+    return {
+        **{f: getattr(run, f) for f in fields},
+        "follow_up_note": run.follow_up_note,
+        "planned_attempts": planned,
+        "attempts": [{k: r[k] for k in ("check", "url", "status", "ms", "ok", "reason", "at")} for r in run.results],
+        "action_id": run.action_id,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+    }
+
+
+def alarms(shown):
+    if shown is None:
+        return None
+    rows = [{k: row.get(k, "") for k in ("name", "state", "reason", "updated_at")} for row in shown["rows"]]
+    flags = {k: bool(shown.get(k)) for k in ("enabled", "ignore_poll_failure", "rollback_on_alarm")}
+    return {**flags, "error": shown["error"], "read_at": shown["read_at"], "alarms": rows}
 
 
 def offers(target, offered, may_request):

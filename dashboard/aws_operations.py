@@ -157,6 +157,15 @@ OPERATIONS = [
     _op("events", "put_targets", W, passes=("events_role",)),
     _op("events", "remove_targets", W),
     _op("events", "delete_rule", W),
+    # CloudWatch: the states of the alarms a deployment group stops its deployments on (releases/worker/alarms.py).
+    # IAM's prefix is cloudwatch; the API signs as "monitoring".
+    _op(
+        "cloudwatch",
+        "describe_alarms",
+        C,
+        actions=("cloudwatch:DescribeAlarms",),
+        note="the deployment group's alarms, shown on the release console",
+    ),
     # SQS: the queue the events rule fills and the listener long-polls (releases/worker/listener.py)
     _op("sqs", "get_queue_url", C, W),
     _op("sqs", "receive_message", C, note="manage.py listen_events: the long poll of the events queue"),

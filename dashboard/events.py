@@ -85,6 +85,15 @@ FOUR_EYES_REQUESTED = "release.four_eyes_requested"
 FOUR_EYES_APPROVED = "release.four_eyes_approved"
 FOUR_EYES_DECLINED = "release.four_eyes_declined"
 
+# Smoke checks (scope: the target's name). Settings: target_id the target's id. A run: target_id the run's id,
+# params deployment_id, execution_id, phase ("test" or "production"), url; its end: status passed, failed, cancelled
+# or timed_out, and the reason. An action its policy asks for is an operator action by the actor "smoke checks".
+SMOKE_SETTINGS_SET = "release.smoke_settings_set"
+SMOKE_STARTED = "release.smoke_started"
+SMOKE_FINISHED = "release.smoke_finished"
+SMOKE_EVENTS = (SMOKE_SETTINGS_SET, SMOKE_STARTED, SMOKE_FINISHED)
+SMOKE_ACTOR = "smoke checks"  # the actor of the runs, and of the actions their policy asks for
+
 GUARDS = (  # the freezes and four eyes around operator actions
     FREEZE_SET,
     FREEZE_ENDED,
@@ -148,6 +157,9 @@ LABELS = {
     FOUR_EYES_REQUESTED: "Asked a second operator",
     FOUR_EYES_APPROVED: "Approved as second operator",
     FOUR_EYES_DECLINED: "Declined as second operator",
+    SMOKE_SETTINGS_SET: "Smoke checks set",
+    SMOKE_STARTED: "Smoke checks started",
+    SMOKE_FINISHED: "Smoke checks finished",
     EXECUTION_STARTED: "Execution started",
     STAGE_FAILED: "Stage failed",
     APPROVAL_WAITING: "Approval waiting",

@@ -10,6 +10,7 @@ ROLLED_BACK = "rolled_back"
 STAGE_FAILED = "stage_failed"
 APPROVAL_WAITING = "approval_waiting"
 FOUR_EYES_REQUEST = "four_eyes_request"
+SMOKE_CHECKS_FAILED = "smoke_checks_failed"
 TEST = "test"
 
 LABELS = {
@@ -21,9 +22,12 @@ LABELS = {
     STAGE_FAILED: "A pipeline stage failed",
     APPROVAL_WAITING: "A pipeline's manual approval waits for someone to approve or reject it",
     FOUR_EYES_REQUEST: "An operator's action waits for a second operator (four eyes)",
+    SMOKE_CHECKS_FAILED: "Smoke checks failed (on the test listener or in production)",
 }
 CHOICES = list(LABELS.items())
 FAILED_STATUSES = {"Failed", "Stopped"}
+SMOKE_FAILED_STATUSES = {"failed", "timed_out"}
+PHASES = {"test": "the test listener", "production": "production"}
 
 
 def from_audit_event(event):
@@ -52,4 +56,11 @@ def from_audit_event(event):
         title = f"{scope}: {event.actor_name} asks a second operator to approve “{params.get('label', '')}”"
         title += f": {event.reason}"
         return FOUR_EYES_REQUEST, f"{FOUR_EYES_REQUEST}:{event.target_id}", title
+    if event.action == events.SMOKE_FINISHED and params.get("status") in SMOKE_FAILED_STATUSES:
+        phase = params.get("phase", "")
+        what = "failed" if params["status"] == "failed" else "did not finish"
+        title = f"{scope}: smoke checks {what} on {PHASES.get(phase, phase)} for deployment {deployment}"
+        if event.reason:
+            title += f": {event.reason}"
+        return SMOKE_CHECKS_FAILED, f"{SMOKE_CHECKS_FAILED}:{deployment}:{phase}", title
     return None

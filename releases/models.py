@@ -48,6 +48,8 @@ class ReleaseTarget(models.Model):
     test_listener_arn = models.CharField(max_length=2048, blank=True)
     prod_port = models.PositiveIntegerField(null=True, blank=True)
     test_port = models.PositiveIntegerField(null=True, blank=True)
+    prod_protocol = models.CharField(max_length=8, blank=True, help_text="The production listener's, as ELB says.")
+    test_protocol = models.CharField(max_length=8, blank=True)
     target_group_names = models.JSONField(default=list, blank=True)
     service_role_arn = models.CharField(max_length=2048, blank=True)
     deployment_config_name = models.CharField(max_length=255, blank=True)
@@ -83,6 +85,13 @@ class ReleaseTarget(models.Model):
     four_eyes_kinds = models.JSONField(
         default=list, blank=True, help_text="The actions a second operator must approve (releases/web/four_eyes.py)."
     )
+    # The deployment group's CloudWatch alarms (releases/worker/alarms.py): its alarmConfiguration as last read, and
+    # each alarm's state (cloudwatch:DescribeAlarms), read often while a release moves and rarely otherwise.
+    alarm_configuration = models.JSONField(default=dict, blank=True, help_text="enabled, ignore_poll_failure, names")
+    alarm_states = models.JSONField(default=list, blank=True, help_text="name, state, reason, updated_at")
+    alarms_error = models.TextField(blank=True, help_text="AWS's error when the alarms could not be read.")
+    alarms_read_at = models.DateTimeField(null=True, blank=True)
+    group_read_at = models.DateTimeField(null=True, blank=True, help_text="When the deployment group was last read.")
 
     class Meta:
         ordering = ["name"]
@@ -147,16 +156,19 @@ class ReleaseTarget(models.Model):
 
     @property
     def production_url(self):
-        return self._url(self.prod_port)
+        return self._url(self.prod_port, self.prod_protocol)
 
     @property
     def test_url(self):
-        return self._url(self.test_port)
+        return self._url(self.test_port, self.test_protocol)
 
-    def _url(self, port):
+    def _url(self, port, protocol):
+        """The listener's address as AWS names it (the load balancer's DNS name and the listener's port)."""
         if not self.load_balancer_dns or not port:
             return ""
-        return f"http://{self.load_balancer_dns}" + ("" if port == 80 else f":{port}") + "/"
+        scheme = "https" if protocol in ("HTTPS", "TLS") else "http"
+        default = 443 if scheme == "https" else 80
+        return f"{scheme}://{self.load_balancer_dns}" + ("" if port == default else f":{port}") + "/"
 
     def bump(self):
         """Tell polling pages something changed (call after saving what changed)."""
@@ -507,6 +519,9 @@ class OperatorAction(Job):
     request_id = models.CharField(max_length=128, blank=True)
     result = models.JSONField(default=dict, blank=True)
     audit_event_id = models.BigIntegerField(null=True, blank=True, help_text="The 'requested' audit event.")
+    actor_name = models.CharField(
+        max_length=64, blank=True, help_text="Who asked when no person did: the smoke checks' policy."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -524,6 +539,11 @@ class OperatorAction(Job):
     @property
     def is_open(self):
         return self.status in self.OPEN
+
+    @property
+    def requester(self):
+        """Who asked, as pages and the API name them."""
+        return self.requested_by.get_username() if self.requested_by else (self.actor_name or "someone")
 
     @staticmethod
     def subject_of(params):
@@ -594,6 +614,7 @@ class OperatorAction(Job):
             kinds.KINDS[self.kind].event,
             outcome=outcome,
             user=self.requested_by,
+            actor_name=self.actor_name,
             target_type="action",
             target_id=self.pk,
             scope=self.target.name,
@@ -690,3 +711,4 @@ class EventSource(models.Model):
 
 
 from releases.service_deployments import ServiceDeployment  # noqa: E402,F401 (a model of this app)
+from releases.smoke_models import SmokeRun, SmokeSettings  # noqa: E402, F401 - the app's models are found here

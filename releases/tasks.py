@@ -4,7 +4,7 @@ from celery import shared_task
 
 from dashboard import jobs
 from releases.models import TrackRequest
-from releases.worker import action_sending, polling
+from releases.worker import action_sending, polling, smoke_runs
 from releases.worker.track import run_track_request
 
 
@@ -45,3 +45,9 @@ def send_action(self, action_id):
 @shared_task(bind=True, acks_late=True)
 def reconcile_action(self, action_id):
     action_sending.reconcile(action_id, owner=jobs.owner_of(self))
+
+
+@shared_task(bind=True, acks_late=True)
+def smoke_attempt(self, run_id):
+    """One attempt of a smoke check run; it queues the next (releases/worker/smoke_runs.py)."""
+    smoke_runs.attempt(run_id, owner=jobs.owner_of(self))

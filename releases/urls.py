@@ -1,6 +1,6 @@
 from django.urls import path
 
-from releases.web import gone_views, views
+from releases.web import gone_views, smoke_views, views
 
 urlpatterns = [
     path("", views.index, name="releases"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/freeze/", views.freeze, name="release-freeze"),
     path("<int:pk>/freeze/<int:freeze_pk>/end/", views.end_freeze, name="release-freeze-end"),
     path("<int:pk>/four-eyes/", views.choose_four_eyes, name="release-four-eyes"),
+    path("<int:pk>/smoke-checks/", smoke_views.smoke_settings, name="release-smoke-settings"),
     path("four-eyes/<int:pk>/<str:answer>/", views.answer_four_eyes, name="release-four-eyes-answer"),
     path("<int:pk>/actions/<segment:kind>/", views.action, name="release-action"),
     path("actions/<int:pk>/", views.action_status, name="release-action-status"),

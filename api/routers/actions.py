@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
 from dashboard.roles import OPERATOR, VIEWER
-from releases import action_kinds, offers
+from releases import action_kinds, action_requests, offers
 from releases.models import FourEyesRequest, OperatorAction, ReleaseTarget
-from releases.web import action_requests, display, four_eyes
+from releases.web import display, four_eyes
 from releases.web.forms import ActionForm, DecisionForm
 
 from .. import schemas, snapshots

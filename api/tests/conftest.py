@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from api.models import ApiToken
 from releases.tests.conftest import (  # noqa: F401
+    app,
     awaiting_approval,
     boto,
     ecs_service,

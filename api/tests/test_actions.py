@@ -87,7 +87,7 @@ def test_a_release_on_a_frozen_target_is_refused_with_the_freezes_reason(client,
 
     from django.utils import timezone
 
-    from releases.web import freezes
+    from releases import freezes
 
     freezes.set_freeze(tracked, until=timezone.now() + timedelta(hours=1), reason="quarter close", user=admin_user)
     response = post(client, operate_token, tracked, "release_change", reason="ship it", override_freeze="mine")

@@ -50,6 +50,7 @@ _GROUPS = [
     ),
     ("operator", "Operator actions", list(events.OPERATOR_ACTIONS)),
     ("guards", "Freezes and four eyes", list(events.GUARDS)),
+    ("smoke", "Smoke checks", list(events.SMOKE_EVENTS)),
     (
         "pipeline",
         "Pipeline (observed)",
@@ -205,7 +206,7 @@ class HistoryFilter(forms.Form):
 
     def user_options(self):
         names = get_user_model().objects.order_by("username").values_list("username", flat=True)[:500]
-        return ["system", *names]
+        return ["system", events.SMOKE_ACTOR, *names]
 
 
 class InsightsFilter(forms.Form):

@@ -7,17 +7,18 @@ from django import template
 from django.utils import timezone
 
 from dashboard.events import LABELS
-from releases import clocks, gone, service_deployments
+from releases import clocks, freezes, gone, service_deployments
 from releases.models import Deployment, Execution
-from releases.web import display, freezes
+from releases.web import display
 
 register = template.Library()
 
-GOOD = {"Succeeded", "succeeded", "confirmed", "SUCCESSFUL", "SUCCEEDED"}
+GOOD = {"Succeeded", "succeeded", "confirmed", "passed", "SUCCESSFUL", "SUCCEEDED"}
 BAD = {"Failed", "Stopped", "Abandoned", "failed", "rejected", "timed_out", "Cancelled", *service_deployments.FINISHED}
 BAD -= {"SUCCESSFUL"}
 BAD |= {"FAILED", "TIMED_OUT"}
-BUSY = {*Deployment.ACTIVE, *Execution.ACTIVE, "requested", "sent", *service_deployments.ACTIVE, "AWAITING_ACTION"}
+BUSY = {*Deployment.ACTIVE, *Execution.ACTIVE, "requested", "sent", "pending", "running"}
+BUSY |= {*service_deployments.ACTIVE, "AWAITING_ACTION"}
 
 
 @register.filter

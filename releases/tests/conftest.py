@@ -173,6 +173,45 @@ def approval_state(aws, t):
 
 
 @pytest.fixture
+def app():
+    """A local HTTP service answering as the release's application (releases/tests/smoke_server.py)."""
+    from releases.tests.smoke_server import App
+
+    server = App()
+    yield server
+    server.stop()
+
+
+def run_smoke_checks(target):
+    """The smoke check run the target is due (started if it is not yet), its attempts made here one after the
+    other, without a worker and without waiting for their intervals."""
+    from releases.models import SmokeRun
+    from releases.worker import smoke_runs
+
+    run = smoke_runs.start_due(target) or target.smoke_runs.first()
+    while not run.is_finished:
+        SmokeRun.objects.filter(pk=run.pk).update(next_at=run.created_at)
+        smoke_runs.attempt(run.pk)
+        run.refresh_from_db()
+    return run
+
+
+def put_alarm(boto, name):
+    """A CloudWatch alarm on the load balancer's 5xx count, in INSUFFICIENT_DATA as AWS starts one (moto: OK)."""
+    boto.cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/ApplicationELB",
+        MetricName="HTTPCode_Target_5XX_Count",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    boto.cloudwatch.set_alarm_state(AlarmName=name, StateValue="INSUFFICIENT_DATA", StateReason="Just created")
+
+
+@pytest.fixture
 def second_page(browser):
     """Another browser context, for a second person at the same time as the `page` fixture's."""
     context = browser.new_context(viewport={"width": 1280, "height": 860})

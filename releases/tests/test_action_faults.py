@@ -209,7 +209,7 @@ def test_an_action_never_sent_is_recorded_not_applied_and_not_sent_later(db, rea
 
     from django.utils import timezone
 
-    from releases.web import action_requests
+    from releases import action_requests
     from releases.worker import action_sending
 
     calls = aws_calls(sandbox, "codedeploy", "ContinueDeployment")

@@ -10,9 +10,9 @@ from django.utils import timezone
 from dashboard import jobs
 from dashboard.audit import AuditEvent
 from dashboard.tests.workers import start_worker
+from releases import action_requests
 from releases.models import OperatorAction
 from releases.tests.conftest import wait_for
-from releases.web import action_requests
 from releases.worker import action_sending
 
 HTMX = {"HX-Request": "true"}

@@ -7,10 +7,9 @@ from django.test import Client
 from django.urls import reverse
 
 from dashboard.audit import AuditEvent
-from releases import action_kinds, offers
+from releases import action_kinds, action_requests, offers
 from releases.models import OperatorAction
 from releases.tests.conftest import deployment_status, poll_until, wait_for
-from releases.web import action_requests
 from releases.worker import action_sending
 
 

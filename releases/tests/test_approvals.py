@@ -5,10 +5,9 @@ import pytest
 
 from dashboard import events
 from dashboard.audit import AuditEvent
-from releases import offers
+from releases import action_requests, offers
 from releases.models import APPROVAL_TIMEOUT, OperatorAction
 from releases.tests.conftest import APPROVAL_LINK, APPROVAL_SUMMARY, approval_state, poll_until
-from releases.web import action_requests
 from releases.worker import action_sending, polling, senders
 
 A = OperatorAction

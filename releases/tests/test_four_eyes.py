@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from dashboard import events
 from dashboard.audit import AuditEvent
+from releases import action_requests
 from releases.models import FourEyesRequest, OperatorAction, ReleaseTarget
-from releases.web import action_requests, four_eyes
+from releases.web import four_eyes
 from releases.web.forms import ActionForm
 
 A = OperatorAction
@@ -81,7 +82,7 @@ def test_an_admin_chooses_the_kinds_on_the_page_and_an_operator_may_not(target, 
 
 
 def test_an_admins_freeze_override_given_when_asking_is_carried_to_the_approval(target, operator, admin_user):
-    from releases.web import freezes
+    from releases import freezes
 
     freezes.set_freeze(target, until=timezone.now() + timedelta(hours=1), reason="quarter close", user=admin_user)
     data = {"reason": "ship the fix", "override_freeze": "1", "override_reason": "payments are failing"}

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from dashboard import events
 from dashboard.audit import AuditEvent
+from releases import action_requests, freezes
 from releases.models import Freeze, OperatorAction, ReleaseTarget
-from releases.web import action_requests, freezes
 
 A = OperatorAction
 

@@ -73,7 +73,7 @@ def test_a_freeze_refuses_an_operators_release_and_an_admins_override_starts_the
 
 
 def test_a_viewer_sees_the_freeze_but_no_buttons(settings, tracked, sign_in, viewer, admin_user, live_server):
-    from releases.web import freezes
+    from releases import freezes
 
     freezes.set_freeze(tracked, until=timezone.now() + timedelta(hours=1), reason="audit week", user=admin_user)
     page = open_console(sign_in(viewer), live_server, tracked, settings)

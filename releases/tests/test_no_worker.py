@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.models import WorkerHeartbeat
+from releases import action_requests
 from releases.models import OperatorAction as A
-from releases.web import action_requests
 
 HTMX = {"HX-Request": "true"}
 

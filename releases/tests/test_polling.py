@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from dashboard import aws
 from dashboard.audit import AuditEvent
+from releases import action_requests
 from releases.models import OperatorAction, ReleaseTarget
 from releases.tests.conftest import deployment_status, in_termination_wait, poll_until
-from releases.web import action_requests
 from releases.worker import action_sending, polling
 
 

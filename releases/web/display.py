@@ -8,7 +8,7 @@ from django.conf import settings
 from dashboard.models import ConnectionCheck
 from releases import action_kinds, clocks, offers
 from releases.models import Deployment, OperatorAction, ReleaseTarget
-from releases.web import release_progress
+from releases.web import release_progress, smoke_display
 
 
 @dataclass
@@ -199,6 +199,8 @@ def _console(target, execution_id=None, user_can_operate=False):
         "open_actions": target.actions.filter(status__in=OperatorAction.OPEN).select_related("requested_by"),
         "recent_actions": recent_actions,
         "last_answer": answer_now(recent_actions[0]) if recent_actions else "",
+        "smoke": smoke_display.smoke_checks(target, deployment),
+        "alarms": smoke_display.alarms(target),
     }
 
 

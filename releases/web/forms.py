@@ -5,8 +5,8 @@ from django.utils import timezone
 from dashboard.forms import connection_field
 from dashboard.validators import no_control_characters, validate_profile, validate_region
 from releases.action_kinds import KINDS, REDEPLOY_PREVIOUS, RELEASE_CHANGE, REROUTE, TERMINATE_ORIGINAL
+from releases.freezes import FROZEN_KINDS
 from releases.models import WEEKDAYS
-from releases.web.freezes import FROZEN_KINDS
 
 FOUR_EYES_CHOOSABLE = (REROUTE, TERMINATE_ORIGINAL, REDEPLOY_PREVIOUS, RELEASE_CHANGE)
 

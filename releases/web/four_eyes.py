@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from dashboard import events
 from dashboard.audit import AuditEvent, record
+from releases import action_requests
 from releases.action_kinds import KINDS
 from releases.models import FourEyesRequest
-from releases.web import action_requests
 from releases.web.forms import FOUR_EYES_CHOOSABLE as CHOOSABLE
 
 R = FourEyesRequest

@@ -2,12 +2,13 @@
 original terminated (or rolled back), with what operators did at each step from the audit history."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 
 from dashboard import events
 from dashboard.audit import AuditEvent
+from releases import smoke
 from releases.action_kinds import KINDS
 from releases.models import Deployment, Execution
 
@@ -117,9 +118,34 @@ def steps(target, release):
     elif allow.get("status") == "InProgress":
         reroute.state, reroute.detail = CURRENT, f"{d.green_weight}% on the replacement"
     end = _end_step(d, r)
-    result = [pushed, started, created, test, reroute, end]
+    runs = smoke.runs_of(target, d)
+    checks = [_smoke_step(target, runs.get(phase), phase) for phase in (smoke.TEST, smoke.PRODUCTION)]
+    result = [pushed, started, created, test, checks[0], reroute, checks[1], end]
+    result = [step for step in result if step is not None]
     _attach_actions(target, release, {s.key: s for s in result})
     return result
+
+
+SMOKE_TITLES = {smoke.TEST: "Smoke checks on the test listener", smoke.PRODUCTION: "Smoke checks on production"}
+
+
+def _smoke_step(target, run, phase):
+    """A run of the target's smoke checks, where one ran (or runs) for the release's deployment."""
+    if run is None:
+        return None
+    step = Step(f"smoke_{phase}", SMOKE_TITLES[phase])
+    made = len(run.results)
+    if not run.is_finished:
+        step.state, step.detail = CURRENT, f"{made} of {len(run.planned)} attempts"
+    elif run.passed:
+        step.state, step.detail = DONE, f"passed ({made} attempts)"
+    else:
+        step.state, step.detail = FAILED, f"{run.get_status_display().lower()}: {run.reason}"
+    if run.finished_at:  # the dashboard's own time, put on AWS's clock as the timeline's times are
+        step.at = run.finished_at + timedelta(seconds=target.aws_clock_offset or 0)
+    if run.follow_up_note:
+        step.detail += f" · {run.follow_up_note}"
+    return step
 
 
 def _end_step(d, r):

@@ -10,9 +10,9 @@ from django_htmx.http import reswap, retarget
 from dashboard.jobs import job_fragment
 from dashboard.roles import ADMIN, OPERATOR, VIEWER, role_required
 from dashboard.validators import bad_request
-from releases import action_kinds, offers
+from releases import action_kinds, action_requests, freezes, offers
 from releases.models import FourEyesRequest, Freeze, OperatorAction, ReleaseTarget, TrackRequest
-from releases.web import action_requests, display, four_eyes, fragment_cache, freezes, track_requests
+from releases.web import display, four_eyes, fragment_cache, track_requests
 from releases.web.forms import ActionForm, ConsoleQuery, DecisionForm, FourEyesForm, FreezeForm, PollQuery, TrackForm
 
 

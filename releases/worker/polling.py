@@ -23,7 +23,8 @@ from django.utils import timezone
 from dashboard import aws
 from dashboard.models import AwsConnection
 from releases import gone, service_deployments
-from releases.models import Deployment, EventSource, Execution, OperatorAction, ReleaseTarget
+from releases.models import Deployment, EventSource, Execution, OperatorAction, ReleaseTarget, SmokeRun
+from releases.worker import alarms, smoke_runs
 from releases.worker.fetch import EXECUTIONS, FULL, PROBE, TARGETS, Known, fetch
 from releases.worker.observe import Observer
 
@@ -106,6 +107,7 @@ def refresh(target_id):
     events_arrive = source is not None and source.healthy(started)
     try:
         seen = fetch(target, known(target), parts_to_read(target, events_arrive, started))
+        alarm_fields = alarms.look(target, started)
     except aws.AwsError as error:
         _failed(target_id, error)
         if target.aws_connection_id and error.about_the_connection:
@@ -121,7 +123,7 @@ def refresh(target_id):
         wait = _events_next_in(target, active, changed) if events_arrive else _next_in(active, changed)
         due = now + timedelta(seconds=wait)
         asked_sooner = started <= target.poll_due_at <= now  # an action or event asked for one while this one ran
-        changed = changed or active != target.active or bool(target.poll_error)
+        changed = changed or active != target.active or bool(target.poll_error) or alarms.changed(target, alarm_fields)
         ReleaseTarget.objects.filter(pk=target_id).update(
             pipeline_state=target.pipeline_state,
             polled_at=started,  # the state is as of when the refresh began reading it
@@ -134,7 +136,9 @@ def refresh(target_id):
             version=F("version") + (1 if changed else 0),
             **({} if seen.clock_offset is None else {"aws_clock_offset": seen.clock_offset}),
             **gone.CLEARED,  # whatever was gone from AWS is back
+            **alarm_fields,
         )
+    smoke_runs.after_refresh(target_id)
     return changed
 
 
@@ -204,6 +208,7 @@ def is_active(target):
         or target.deployments.filter(status__in=Deployment.ACTIVE).exists()
         or target.service_deployments.filter(status__in=service_deployments.ACTIVE).exists()
         or target.actions.filter(status__in=OperatorAction.OPEN).exists()
+        or target.smoke_runs.filter(status__in=SmokeRun.open_statuses()).exists()
         or any(stage.get("status") == "InProgress" for stage in target.pipeline_state.get("stages", []))
     )
 

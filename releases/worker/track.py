@@ -9,7 +9,7 @@ from dashboard import aws, events
 from dashboard.audit import AuditEvent, record
 from dashboard.models import same_connection
 from releases.models import ReleaseTarget
-from releases.worker import ecs_tracking, event_rule, preflight, tracking
+from releases.worker import alarms, ecs_tracking, event_rule, preflight, tracking
 from releases.worker.tracking import TrackingError
 
 __all__ = ["TrackingError", "run_track_request", "track_pipeline", "track_service"]
@@ -34,7 +34,7 @@ def track_pipeline(pipeline_name, *, connection, user=None, request=None):
         fields.update(_deploy_action(found), region=connection.region, profile=connection.profile)
         fields["aws_connection_id"] = connection.connection_id
     else:
-        fields = {**target_fields(found), "checks": preflight.run(found)}
+        fields = {**target_fields(found), "checks": preflight.run(found), "group_read_at": timezone.now()}
     return _record(
         {"pipeline_name": pipeline_name, **same_connection(connection)},
         pipeline_name,
@@ -135,6 +135,9 @@ def target_fields(found):
         "test_listener_arn": test_arn,
         "prod_port": (prod or {}).get("Port"),
         "test_port": (test or {}).get("Port"),
+        "prod_protocol": (prod or {}).get("Protocol", ""),
+        "test_protocol": (test or {}).get("Protocol", ""),
+        "alarm_configuration": alarms.configuration(group),
         "target_group_names": found.target_group_names,
         "service_role_arn": group.get("serviceRoleArn", ""),
         "deployment_config_name": group.get("deploymentConfigName", ""),

@@ -12,10 +12,10 @@ from django.utils import timezone
 from dashboard import jobs
 from dashboard.audit import AuditEvent, record
 from dashboard.roles import ADMIN, has_role
-from releases.action_kinds import KINDS
+from releases import freezes, smoke
+from releases.action_kinds import KINDS, REROUTE
 from releases.models import OperatorAction
 from releases.offers import available
-from releases.web import freezes
 
 A = OperatorAction
 
@@ -47,6 +47,18 @@ class Frozen(ActionRefused):
         self.freeze = freeze
 
 
+class SmokeBlocked(ActionRefused):
+    """The target's smoke checks have not passed, and its policy makes Reroute wait for them."""
+
+    code = "smoke_checks"
+
+    def __init__(self, why):
+        super().__init__(
+            f"{why}: on this target Reroute waits until the smoke checks pass on the test listener "
+            "(an admin can change that in its smoke check settings)."
+        )
+
+
 class NeedsSecondOperator(ActionRefused):
     """Four eyes: this target's admin chose that a second operator approves this action (asked in the console)."""
 
@@ -71,14 +83,14 @@ def request_from_form(target, kind, form, request):
 
 
 def request_action(
-    target, kind, *, user, reason, expected=None, extra=None, override="", approved_by=None, request=None
+    target, kind, *, user, reason, expected=None, extra=None, override="", approved_by=None, request=None, actor=""
 ):
     """Create the action row and its `requested` event; the worker sends it once this commits.
 
     `expected` are the ids the operator saw (deployment, execution, stage): if the state moved on since the page
     was drawn, the action is refused rather than applied to something else. `override`: an admin's reason for
     sending it during a freeze (refused without one). `approved_by`: the second operator (four eyes), named in
-    the audit beside the requester.
+    the audit beside the requester. `actor`: who asks when no person does (`user` None): the smoke checks' policy.
     """
     label = KINDS[kind].label
     if kind in (target.four_eyes_kinds or []) and approved_by is None:
@@ -95,6 +107,7 @@ def request_action(
                     subject=A.subject_of(params),
                     reason=reason,
                     requested_by=user,
+                    actor_name=actor,
                     region=target.region,
                     profile=target.profile,
                     aws_connection_id=target.aws_connection_id,
@@ -108,6 +121,7 @@ def request_action(
                     KINDS[kind].event,
                     outcome=AuditEvent.REQUESTED,
                     user=user,
+                    actor_name=actor,
                     request=request,
                     target_type="action",
                     target_id=action.pk,
@@ -151,6 +165,8 @@ def check_possible(target, kind, *, expected=None, user=None, override=""):
     freeze = freezes.blocking(target, kind)
     if freeze and not (override and has_role(user, ADMIN)):
         raise Frozen(freeze)
+    if kind == REROUTE and (blocked := smoke.reroute_block(target)):
+        raise SmokeBlocked(blocked)
     return offered, freeze
 
 
