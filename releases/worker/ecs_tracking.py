@@ -89,15 +89,7 @@ def target_fields(found):
                 "test_rule": advanced.get("testListenerRule", ""),
                 "target_groups": [balancer.get("targetGroupArn", ""), advanced.get("alternateTargetGroupArn", "")],
             },
-            "sources": [
-                {
-                    "name": a["name"],
-                    "provider": a["actionTypeId"]["provider"],
-                    "configuration": a.get("configuration", {}),
-                    "outputs": [o["name"] for o in a.get("outputArtifacts", [])],
-                }
-                for a in found.source_actions
-            ],
+            "sources": found.sources,
             "stages": [s["name"] for s in found.pipeline.get("stages", [])],
             "container": {"name": balancer.get("containerName", ""), "port": balancer.get("containerPort")},
         },

@@ -149,15 +149,7 @@ def target_fields(found):
         else None,
         "setup": {
             "deploy": found.config,
-            "sources": [
-                {
-                    "name": a["name"],
-                    "provider": a["actionTypeId"]["provider"],
-                    "configuration": a.get("configuration", {}),
-                    "outputs": [o["name"] for o in a.get("outputArtifacts", [])],
-                }
-                for a in found.source_actions
-            ],
+            "sources": found.sources,
             "stages": [s["name"] for s in found.pipeline.get("stages", [])],
             "container": _container(found.service),
             "auto_rollback": group.get("autoRollbackConfiguration") or {},

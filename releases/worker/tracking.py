@@ -56,6 +56,19 @@ class Found:
     def target_group_names(self):
         return [group["name"] for group in self.pair.get("targetGroups", [])]
 
+    @property
+    def sources(self):
+        """The source actions as a target's setup keeps them: name, provider, configuration, output artifacts."""
+        return [
+            {
+                "name": a["name"],
+                "provider": a["actionTypeId"]["provider"],
+                "configuration": a.get("configuration", {}),
+                "outputs": [o["name"] for o in a.get("outputArtifacts", [])],
+            }
+            for a in self.source_actions
+        ]
+
     def listener_arn(self, route):
         arns = (self.pair.get(f"{route}TrafficRoute") or {}).get("listenerArns") or []
         return arns[0] if arns else ""
