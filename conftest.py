@@ -142,8 +142,11 @@ def browser():
 
 @pytest.fixture
 def page(browser, request):
+    from playwright.sync_api import expect
+
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     context.set_default_timeout(15000)
+    expect.set_options(timeout=15_000)  # what a worker does on a busy machine (CI's, or a laptop's) takes seconds
     page = context.new_page()
     yield page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -82,6 +82,9 @@ class ReleaseTarget(models.Model):
         default=list, blank=True, help_text="What events said moved since the last refresh: state, executions..."
     )
     full_refresh_at = models.DateTimeField(null=True, blank=True, help_text="When a refresh last read everything.")
+    quiet_refreshes = models.PositiveSmallIntegerField(
+        default=0, help_text="Refreshes in a row that found nothing new: a running deployment's are spaced out."
+    )
     four_eyes_kinds = models.JSONField(
         default=list, blank=True, help_text="The actions a second operator must approve (releases/web/four_eyes.py)."
     )

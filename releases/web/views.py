@@ -90,7 +90,7 @@ def target_live(request, pk):
     if query.unchanged(target.version):
         return HttpResponse(status=204)
     console = fragment_cache.Console(request, target, query.cleaned_data["release"])
-    response = console.not_modified(request) or render(request, "releases/target.html#live", console.context())
+    response = console.not_modified(request) or HttpResponse(console.live(request))
     response["ETag"] = console.etag
     return response
 

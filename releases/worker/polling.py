@@ -31,9 +31,9 @@ from releases.worker.observe import Observer
 LEASE = timedelta(seconds=30)  # a claimed refresh that never finishes is due again after this
 MAX_BACKOFF_SECONDS = 300
 # A running deployment's ECS target, while events tell the rest: soon after a change (hooks come in runs, a
-# second each), less often while it moves unseen, least while it waits for someone (a reroute, the end of the
-# termination wait: acting through the console asks for a refresh at once).
-EVENTS_ACTIVE_SECONDS = {"changed": 0.5, "moving": 1.5, "waiting": 5.0}
+# second each), then less often each time nothing moved, up to "moving", and least while it waits for someone (a
+# reroute, the end of the termination wait: acting through the console asks for a refresh at once).
+EVENTS_ACTIVE_SECONDS = {"changed": 1.0, "moving": 4.0, "waiting": 5.0}
 EVENTS_WAITING_SECONDS = 15  # active with no deployment running (a source stage, an approval): events tell
 FULL_REFRESH_EVERY = {True: timedelta(minutes=2), False: timedelta(hours=1)}  # active, idle; while events arrive
 IDLE_CALLS_PER_SECOND = 2  # the idle looks' share of one API's rate in an account (AWS: ~10/s), while events arrive
@@ -120,7 +120,8 @@ def refresh(target_id):
         changed = Observer(target, seen, baseline=target.polled_at is None).run()
         active = is_active(target)
         now = timezone.now()
-        wait = _events_next_in(target, active, changed) if events_arrive else _next_in(active, changed)
+        quiet = 0 if changed else min(target.quiet_refreshes + 1, 10)
+        wait = _events_next_in(target, active, changed, quiet) if events_arrive else _next_in(active, changed)
         due = now + timedelta(seconds=wait)
         asked_sooner = started <= target.poll_due_at <= now  # an action or event asked for one while this one ran
         changed = changed or active != target.active or bool(target.poll_error) or alarms.changed(target, alarm_fields)
@@ -133,6 +134,7 @@ def refresh(target_id):
             poll_due_at=target.poll_due_at if asked_sooner else due,
             event_hints=target.event_hints if asked_sooner else [],
             full_refresh_at=started if seen.parts >= FULL else target.full_refresh_at,
+            quiet_refreshes=quiet,
             version=F("version") + (1 if changed else 0),
             **({} if seen.clock_offset is None else {"aws_clock_offset": seen.clock_offset}),
             **gone.CLEARED,  # whatever was gone from AWS is back
@@ -187,7 +189,7 @@ def _next_in(active, changed):
     return active_seconds() / 2 if changed else active_seconds()
 
 
-def _events_next_in(target, active, changed):
+def _events_next_in(target, active, changed, quiet):
     """Seconds to the next refresh while events arrive: soon while a deployment runs (its traffic and hooks move
     without events), else when an event comes, with a look now and then that scales with the targets of the
     account and region, so that their looks together stay within IDLE_CALLS_PER_SECOND."""
@@ -195,7 +197,9 @@ def _events_next_in(target, active, changed):
     if running or target.service_deployments.filter(status__in=service_deployments.ACTIVE).exists():
         if changed:
             return EVENTS_ACTIVE_SECONDS["changed"]
-        return EVENTS_ACTIVE_SECONDS["waiting" if all(d.needs_action for d in running) else "moving"]
+        if running and all(d.needs_action for d in running):
+            return EVENTS_ACTIVE_SECONDS["waiting"]
+        return min(EVENTS_ACTIVE_SECONDS["changed"] * 2**quiet, EVENTS_ACTIVE_SECONDS["moving"])
     if active:
         return EVENTS_WAITING_SECONDS
     peers = target.peers().count()
