@@ -22,6 +22,7 @@ STAGES = (
     "CLEAN_UP",
 )
 ROLLING_BACK = ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS")
+ROLLED_BACK = (*ROLLING_BACK, "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")  # a rollback begun, whatever came of it
 ACTIVE = ("PENDING", "IN_PROGRESS", "STOP_REQUESTED", *ROLLING_BACK)
 FINISHED = ("SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
 # How the history and insights, which count CodeDeploy's words, count an ECS deployment's end.
@@ -37,6 +38,9 @@ class ServiceDeployment(models.Model):
     target = models.ForeignKey("releases.ReleaseTarget", on_delete=models.CASCADE, related_name="service_deployments")
     arn = models.CharField(max_length=2048)
     deployment_id = models.CharField(max_length=64, help_text="The ARN's last part: the console's short name.")
+    execution_id = models.CharField(
+        max_length=64, blank=True, help_text="The pipeline execution whose ECS deploy action started it, if one did."
+    )
     status = models.CharField(max_length=32)
     status_reason = models.TextField(blank=True)
     lifecycle_stage = models.CharField(max_length=64, blank=True)

@@ -6,6 +6,11 @@ definitions file reference"), DeploymentTimeout (minutes; CDK's EcsDeployAction:
 "creates its own revision of the task definition based on the revision used by the Amazon ECS service" with the
 images of the file, updates the service, and follows the service deployment this starts: it succeeds when the
 deployment is SUCCESSFUL and fails when it rolls back or stops.
+
+What the action's externalExecutionId, summary and error message hold is not documented, and the reference lists no
+output variables: nothing names the service deployment, so the sandbox names the ECS deployment id (`ecs-svc/…`,
+what describe_services' `deployments` and ECS's state change events call it) and never the service deployment's
+ARN. A client links the two by time, as AWS gives it: the action's start against the deployment's createdAt.
 """
 
 import json
@@ -56,19 +61,19 @@ def begin(execution, run) -> None:
     run.external_url = (
         f"https://console.aws.amazon.com/ecs/v2/clusters/{cluster}/services/{service}/deployments?region={rs.name}"
     )
-    run.summary = f"Service deployment {deployment.arn} in progress"
+    run.summary = f"Deployment {run.external_id} in progress"
     run.deadline = run.start + timedelta(minutes=timeout)
 
 
 def finish(execution, run) -> None:
     deployment = execution.rs.ecs_native.deployments.get(run.service_deployment_arn)
     if deployment is None:
-        message = f"The service deployment {run.service_deployment_arn} no longer exists."
+        message = f"The deployment {run.external_id} no longer exists."
         run.end("Failed", execution.now, message, {"code": "JobFailed", "message": message})
     elif deployment.status == "SUCCESSFUL":
-        run.end("Succeeded", execution.now, f"Service deployment {deployment.arn} succeeded")
+        run.end("Succeeded", execution.now, f"Deployment {run.external_id} succeeded")
     else:
-        message = f"Service deployment {deployment.arn} ended {deployment.status}"
+        message = f"Deployment {run.external_id} ended {deployment.status}"
         if deployment.status_reason:
             message += f": {deployment.status_reason}"
         run.end("Failed", execution.now, message, {"code": "JobFailed", "message": message})
@@ -76,7 +81,4 @@ def finish(execution, run) -> None:
 
 def timeout_message(run) -> str:
     minutes = int((run.declaration.get("configuration") or {}).get("DeploymentTimeout") or DEFAULT_TIMEOUT_MINUTES)
-    return (
-        f"The action timed out: the service deployment {run.service_deployment_arn} did not finish within "
-        f"{minutes} minutes."
-    )
+    return f"The action timed out: the deployment {run.external_id} did not finish within {minutes} minutes."

@@ -28,3 +28,16 @@ def test_the_pipeline_step_sends_release_events_to_a_queue_the_console_listens_t
     call_command("teardown", "shop", "--confirm", "shop")
     assert aws.sqs.list_queues().get("QueueUrls", []) == []
     assert event_rule.NAME not in [r["Name"] for r in aws.events.list_rules()["Rules"]]
+
+
+def test_a_rerun_brings_a_rule_made_before_the_ecs_events_in_line(transactional_db, aws, sandbox):
+    call_command("provision", "shop", "--until", "pipeline", "--sample-image")
+    older = {
+        key: [v for v in values if "ECS" not in v and v != "aws.ecs"] for key, values in event_rule.PATTERN.items()
+    }
+    aws.events.put_rule(Name=event_rule.NAME, EventPattern=json.dumps(older))
+
+    call_command("provision", "shop", "--until", "pipeline")
+    rule = aws.events.describe_rule(Name=event_rule.NAME)
+    assert json.loads(rule["EventPattern"]) == event_rule.PATTERN
+    assert "ECS Deployment State Change" in event_rule.PATTERN["detail-type"]

@@ -3,6 +3,8 @@ of releases as they happen (releases/worker/event_rule.py says what they are). O
 region, shared by every setup there: a second setup adopts them, and teardown keeps them while another uses them.
 """
 
+import json
+
 from dashboard import aws
 from releases.worker import event_rule
 
@@ -27,17 +29,20 @@ def queue(ctx):
 def rule(ctx):
     name, out = event_rule.NAME, ctx.outputs
 
+    description = "Release events for the dashboard's console (CodePipeline, CodeDeploy, ECS, ECR)"
+
     def find():
         found = ctx.find(("ResourceNotFoundException",), "events", "describe_rule", Name=name)
-        return {"arn": found["Arn"]} if found else None
+        return {"arn": found["Arn"], "pattern": found.get("EventPattern") or "{}"} if found else None
 
     def create():
-        description = "Release events for the dashboard's console (CodePipeline, CodeDeploy, ECR)"
         made = ctx.call("events", "put_rule", **event_rule.rule_arguments(description), Tags=ctx.tags())
-        return {"arn": made["RuleArn"]}
+        return {"arn": made["RuleArn"], "pattern": json.dumps(event_rule.PATTERN)}
 
     found = ctx.ensure("events.rule", name, find=find, create=create)
     if found["owned"]:  # an adopted rule and queue are someone else's to change
+        if json.loads(found["pattern"]) != event_rule.PATTERN:  # made before it forwarded what it does now
+            ctx.call("events", "put_rule", **event_rule.rule_arguments(description))
         policy = event_rule.queue_policy(out["events_queue_arn"], found["arn"])
         ctx.call("sqs", "set_queue_attributes", QueueUrl=out["events_queue_url"], Attributes={"Policy": policy})
         target = {"Id": event_rule.TARGET_ID, "Arn": out["events_queue_arn"]}

@@ -49,3 +49,25 @@ def refresh_until(sandbox, target, condition, **kwargs):
 def pause_waits(target):
     current = target.latest_service_deployment()
     return current is not None and current.status == "IN_PROGRESS" and bool(current.awaiting_hooks)
+
+
+def track_pipeline(boto, image):
+    """The pipeline whose Amazon ECS deploy action releases the service (sandbox/tests/ecs_native_setup.py), made
+    with plain boto3 (making it starts its first execution, with `image`), then tracked and refreshed once."""
+    from dashboard import aws
+    from releases.worker import polling
+    from releases.worker.track import track_pipeline as track
+    from sandbox.tests.ecs_native_setup import PIPELINE, create_buckets, create_pipeline, put_image_definitions
+
+    create_buckets(boto)
+    put_image_definitions(boto, image)
+    create_pipeline(boto)
+    target = track(PIPELINE, connection=aws.Connection.from_settings())
+    polling.refresh(target.pk)
+    target.refresh_from_db()
+    return target
+
+
+def execution_ended(target):
+    latest = target.latest_execution()
+    return latest is not None and not latest.is_active and latest.status != ""

@@ -38,8 +38,28 @@ def traffic(target):
     return Traffic(latest.blue_weight if latest.blue else 0, latest.green_weight)
 
 
+def ecs_traffic(deployment):
+    """Production traffic between an ECS service deployment's source (blue) and target (green) revisions, as its
+    production listener rule was last read; after a rollback, what is back on the source."""
+    split = deployment.split("production") if deployment else None
+    if split is None:
+        return None
+    return Traffic(split["blue"], split["green"], rolled_back=deployment.status == "ROLLBACK_SUCCESSFUL")
+
+
 def summary(target):
     """One row of the overview: last release, deployment status, traffic split, who must act."""
+    if target.is_ecs:
+        current = target.latest_service_deployment()
+        return {
+            "target": target,
+            "execution": target.latest_execution(),
+            "deployment": None,  # no CodeDeploy
+            "release": None,
+            "service_deployment": current,
+            "traffic": ecs_traffic(current),
+            "needs_action": ecs_needs_action(current) or approval_needed(target),
+        }
     deployment = target.latest_deployment()
     release = target.latest_release_deployment()
     return {

@@ -1,12 +1,18 @@
 """Store what a refresh saw of an ECS blue/green service's deployments, and record each observed change once in
-the audit history (in the refresh's transaction, under the target's row lock, as observe.py does)."""
+the audit history (in the refresh's transaction, under the target's row lock, as observe.py does). A deployment the
+pipeline's deploy action started is linked to its execution first (ecs_links.py), so its events name the execution
+as a CodeDeploy deployment's do, and the history and insights count it alike."""
 
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 
 from dashboard import events
-from releases.service_deployments import FINISHED, ROLLING_BACK, ServiceDeployment
+from releases.service_deployments import FINISHED, ROLLED_BACK, STAGES, ServiceDeployment
+from releases.worker import ecs_links
+
+# Production traffic is all on the target revision once its shift is over (LINEAR and CANARY shift in steps).
+TRAFFIC_MOVED = STAGES[STAGES.index("PRODUCTION_TRAFFIC_SHIFT") + 1 :]
 
 
 def plain(value):
@@ -14,9 +20,11 @@ def plain(value):
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def store(target, seen, observe, *, baseline):
-    """Save the service deployments seen; True when anything the console shows changed."""
-    changed = False
+def store(target, seen, observe, *, baseline, executions=None):
+    """Save the service deployments seen, link the one the pipeline's deploy action started to its execution (of
+    `executions`, the Execution rows this refresh read, or stored), then record what changed; True when anything
+    the console shows changed."""
+    changed, saved = False, []
     stored = {d.arn: d for d in target.service_deployments.filter(arn__in=list(seen.deployments))}
     views = sorted(seen.deployments.values(), key=lambda v: str(v.get("createdAt") or ""))
     for view in views:
@@ -27,8 +35,13 @@ def store(target, seen, observe, *, baseline):
         if new or _snapshot(deployment) != before:
             deployment.save()
             changed = True
+        saved.append((deployment, before, new))
+    linked = ecs_links.link(target, executions or {}) if target.pipeline_name else None
+    for deployment, before, new in saved:
+        if linked and deployment.pk == linked[0]:
+            deployment.execution_id = linked[1]
         _events(deployment, before, new, observe, baseline)
-    return changed
+    return changed or linked is not None
 
 
 def _fill(deployment, view, seen):
@@ -71,12 +84,16 @@ def _events(deployment, before, new, observe, baseline):
     if baseline and not deployment.is_active:
         return
     params = {"deployment_id": deployment.deployment_id, "service_deployment_arn": deployment.arn}
+    if deployment.execution_id:
+        params["execution_id"] = deployment.execution_id
     if new:
         observe(events.DEPLOYMENT_CREATED, {**params, "status": deployment.status, "engine": "ecs"})
     if deployment.lifecycle_stage and deployment.lifecycle_stage != before["lifecycle_stage"]:
         observe(events.LIFECYCLE_EVENT, {**params, "event": deployment.lifecycle_stage, "status": deployment.status})
     status, old = deployment.status, before["status"]
-    if status in ROLLING_BACK and old not in ROLLING_BACK:
+    if _traffic_moved(status, deployment.lifecycle_stage) and not _traffic_moved(old, before["lifecycle_stage"]):
+        observe(events.TRAFFIC_REROUTED, {**params, "green_weight": 100})
+    if status in ROLLED_BACK and old not in ROLLED_BACK:  # a rollback seen only at its end is one too
         observe(events.ROLLED_BACK, {**params, "rollback_deployment_id": "", "message": deployment.status_reason})
     if status in FINISHED and (new or old != status):
         observe(
@@ -90,6 +107,11 @@ def _events(deployment, before, new, observe, baseline):
                 "rollback_of": "",
             },
         )
+
+
+def _traffic_moved(status, stage):
+    """Whether production traffic is all on the target revision (as a CodeDeploy reroute puts it)."""
+    return status == "SUCCESSFUL" or (status == "IN_PROGRESS" and stage in TRAFFIC_MOVED)
 
 
 def _snapshot(deployment):

@@ -2,7 +2,7 @@
 AWS's state whether one whose worker died mid-call was applied. Runs in workers only."""
 
 from dashboard import aws
-from releases.service_deployments import ROLLING_BACK
+from releases.service_deployments import ROLLED_BACK
 
 
 def _call(action, operation, /, **params):
@@ -41,7 +41,7 @@ def _deployment(action):
 
 def rolled_back(target, params, action):
     status = _deployment(action).get("status", "")
-    rolled = status in (*ROLLING_BACK, "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED")
+    rolled = status in ROLLED_BACK
     return {"stop_status": status, "stop_message": ""} if rolled else None
 
 

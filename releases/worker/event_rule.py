@@ -2,8 +2,9 @@
 and region, made by the wizard's pipeline step or by `manage.py events_rule` for setups made elsewhere (both in
 provisioning/worker/event_queue.py: making them takes the wizard's permissions, reading them the console's).
 
-The rule forwards CodePipeline execution, stage and action state changes, CodeDeploy deployment state changes
-and ECR image actions of the region to the queue; the queue's policy lets only that rule send to it.
+The rule forwards CodePipeline execution, stage and action state changes, CodeDeploy deployment state changes,
+ECS service deployment state changes (ECS's own blue/green) and ECR image actions of the region to the queue; the
+queue's policy lets only that rule send to it.
 """
 
 import json
@@ -21,6 +22,9 @@ DETAIL_TYPES = {
         "CodePipeline Action Execution State Change",
     ],
     "aws.codedeploy": ["CodeDeploy Deployment State-change Notification"],
+    # ECS developer guide, "Amazon ECS service deployment state change events": SERVICE_DEPLOYMENT_IN_PROGRESS,
+    # _COMPLETED and _FAILED, `resources` the service's ARN.
+    "aws.ecs": ["ECS Deployment State Change"],
     "aws.ecr": ["ECR Image Action"],
 }
 PATTERN = {"source": list(DETAIL_TYPES), "detail-type": [t for types in DETAIL_TYPES.values() for t in types]}

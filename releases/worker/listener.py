@@ -1,7 +1,7 @@
 """Events from the SQS queue of each account and region (event_rule.py), long-polled by `manage.py listen_events`.
 
-An event names a pipeline (CodePipeline), an application and deployment group (CodeDeploy) or a repository
-(ECR); the tracked targets it names become due for a refresh at once. Each queue is read by one listener at a
+An event names a pipeline (CodePipeline), an application and deployment group (CodeDeploy), a service (ECS) or a
+repository (ECR); the tracked targets it names become due for a refresh at once. Each queue is read by one listener at a
 time (a lease on its EventSource row); every round records when AWS last answered, or how it failed, which is
 what says whether events arrive (`EventSource.healthy`).
 """
@@ -99,12 +99,14 @@ def parts_moved(event):
     """What a refresh should read after this event (fetch.py's parts): a stage or action moved: the pipeline's
     state; an execution started or ended, or an image was pushed: its executions too; a deployment moved: the
     deployments known to be running; when one starts, the new ones and the executions too (to link it to the
-    execution that made it)."""
+    execution that made it); an ECS service deployment moved: the pipeline's state too, for the same reason."""
     source, detail = event.get("source"), event.get("detail") or {}
     if source == "aws.codedeploy":
         return {LISTING, DEPLOYMENTS, EXECUTIONS} if detail.get("state") == "START" else {DEPLOYMENTS}
     if source == "aws.ecr" or event.get("detail-type") == EXECUTION_CHANGE:
         return {STATE, EXECUTIONS}
+    if source == "aws.ecs":  # an ECS target's refresh reads its service deployments; the state links a new one
+        return {STATE}
     return {STATE} if source == "aws.codepipeline" else set()
 
 
@@ -117,8 +119,8 @@ def _unknown_deployment(event, target):
 
 
 def names(event, target):
-    """Whether the event is about the target: its pipeline, its deployment group, or an ECR repository one of its
-    source actions watches (with its tag, when the event gives one)."""
+    """Whether the event is about the target: its pipeline, its deployment group, its ECS service (an ECS
+    target's), or an ECR repository one of its source actions watches (with its tag, when the event gives one)."""
     detail = event.get("detail") or {}
     source = event.get("source")
     if source == "aws.codepipeline":
@@ -128,6 +130,10 @@ def names(event, target):
             target.application_name,
             target.deployment_group_name,
         )
+    if source == "aws.ecs":
+        cluster = target.cluster_name.rsplit("/", 1)[-1]  # a name, or an ARN ending in it
+        service = f"service/{cluster}/{target.service_name}"
+        return target.is_ecs and any(arn.split(":", 5)[-1] == service for arn in event.get("resources") or [])
     if source == "aws.ecr":
         for action in (target.setup or {}).get("sources", []):
             config = action.get("configuration") or {}

@@ -54,7 +54,9 @@ class Observer:
         if self.seen.service is not None:
             from releases.worker import ecs_observe  # it uses this module's helpers
 
-            self.changed |= ecs_observe.store(self.target, self.seen.service, self.observe, baseline=self.baseline)
+            self.changed |= ecs_observe.store(
+                self.target, self.seen.service, self.observe, baseline=self.baseline, executions=executions
+            )
         return self.changed
 
     # ---- pipeline ----------------------------------------------------------------------------
@@ -151,7 +153,7 @@ class Observer:
             if stage["execution_id"] != execution.execution_id:
                 continue
             stages[stage["name"]] = stage["status"]
-            if stage["name"] == self.target.deploy_stage:
+            if stage["name"] == self.target.deploy_stage and not self.target.is_ecs:  # ECS: ecs_links.py
                 for action in stage["actions"]:
                     if action["name"] == self.target.deploy_action and action.get("external_id"):
                         execution.deployment_id = action["external_id"]

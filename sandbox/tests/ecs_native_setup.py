@@ -1,9 +1,12 @@
 """An ECS-native blue/green service built with plain ECS, ELBv2 and IAM calls, as the ECS developer guide sets one up
 ("Application Load Balancer resources for blue/green deployments"): an ALB, two target groups, a production listener
 with a production rule and a test listener with a test rule (each forwarding 100/0 to the two groups), the
-infrastructure role trusted by ecs.amazonaws.com, and a Fargate service with the ECS deployment controller."""
+infrastructure role trusted by ecs.amazonaws.com, and a Fargate service with the ECS deployment controller; and a
+pipeline whose Amazon ECS deploy action releases it (an S3 source holding imagedefinitions.json)."""
 
 import json
+
+from sandbox.tutorial import source_zip
 
 CLUSTER, SERVICE, CONTAINER = "shop", "web", "web"
 TRUST_ECS = {
@@ -138,3 +141,42 @@ class BlueGreenService:
         """The first deployment (made by create_service) through to SUCCESSFUL."""
         first = self.service()["currentServiceDeployment"]
         return self.wait(first, lambda d: d["status"] == "SUCCESSFUL", step=10)
+
+
+# ---- a pipeline whose ECS deploy action releases the service ------------------------------------------------
+
+PIPELINE, BUCKET = "shop-release", "shop-source"
+
+
+def put_image_definitions(aws, image: str) -> None:
+    files = {"imagedefinitions.json": json.dumps([{"name": "web", "imageUri": image}])}
+    aws.s3.put_object(Bucket=BUCKET, Key="source.zip", Body=source_zip(files))
+
+
+def create_buckets(aws) -> None:
+    aws.s3.create_bucket(Bucket=BUCKET)
+    aws.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    aws.s3.create_bucket(Bucket="shop-artifacts")
+
+
+def create_pipeline(aws, **deploy_configuration) -> None:
+    source = {
+        "name": "Source",
+        "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+        "configuration": {"S3Bucket": BUCKET, "S3ObjectKey": "source.zip", "PollForSourceChanges": "false"},
+        "outputArtifacts": [{"name": "BuildOutput"}],
+    }
+    deploy = {
+        "name": "Deploy",
+        "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "ECS", "version": "1"},
+        "configuration": {"ClusterName": CLUSTER, "ServiceName": SERVICE, **deploy_configuration},
+        "inputArtifacts": [{"name": "BuildOutput"}],
+    }
+    aws.codepipeline.create_pipeline(
+        pipeline={
+            "name": PIPELINE,
+            "roleArn": "arn:aws:iam::123456789012:role/shop-pipeline",
+            "artifactStore": {"type": "S3", "location": "shop-artifacts"},
+            "stages": [{"name": "Source", "actions": [source]}, {"name": "Deploy", "actions": [deploy]}],
+        }
+    )

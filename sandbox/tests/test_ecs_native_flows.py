@@ -4,46 +4,19 @@ through EventBridge, and a service deployment goes on across a sandbox restart."
 import json
 
 from sandbox.testing import SandboxClients, run_sandbox
-from sandbox.tests.ecs_native_setup import CLUSTER, SERVICE, BlueGreenService
+from sandbox.tests.ecs_native_setup import (
+    BUCKET,
+    CLUSTER,
+    PIPELINE,
+    SERVICE,
+    BlueGreenService,
+    create_buckets,
+    create_pipeline,
+    put_image_definitions,
+)
 from sandbox.tests.test_persistence import forget_moto
 from sandbox.tests.test_state_events import drain, queue_with_rule
 from sandbox.tutorial import source_zip
-
-PIPELINE, BUCKET = "shop-release", "shop-source"
-
-
-def put_image_definitions(aws, image: str) -> None:
-    files = {"imagedefinitions.json": json.dumps([{"name": "web", "imageUri": image}])}
-    aws.s3.put_object(Bucket=BUCKET, Key="source.zip", Body=source_zip(files))
-
-
-def create_buckets(aws) -> None:
-    aws.s3.create_bucket(Bucket=BUCKET)
-    aws.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    aws.s3.create_bucket(Bucket="shop-artifacts")
-
-
-def create_pipeline(aws, **deploy_configuration) -> None:
-    source = {
-        "name": "Source",
-        "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
-        "configuration": {"S3Bucket": BUCKET, "S3ObjectKey": "source.zip", "PollForSourceChanges": "false"},
-        "outputArtifacts": [{"name": "BuildOutput"}],
-    }
-    deploy = {
-        "name": "Deploy",
-        "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "ECS", "version": "1"},
-        "configuration": {"ClusterName": CLUSTER, "ServiceName": SERVICE, **deploy_configuration},
-        "inputArtifacts": [{"name": "BuildOutput"}],
-    }
-    aws.codepipeline.create_pipeline(
-        pipeline={
-            "name": PIPELINE,
-            "roleArn": "arn:aws:iam::123456789012:role/shop-pipeline",
-            "artifactStore": {"type": "S3", "location": "shop-artifacts"},
-            "stages": [{"name": "Source", "actions": [source]}, {"name": "Deploy", "actions": [deploy]}],
-        }
-    )
 
 
 def deploy_action(aws) -> dict:
