@@ -18,12 +18,14 @@ PHASE_ROLE[MigrationRun.DELETE] = ADMIN
 
 
 class DryRunForm(forms.Form):
+    # The wizard's bounds for ECS blue/green (provisioning/worker/ecs_blue_green.py): the pipeline's ECS deploy
+    # action gives a whole deployment at most an hour.
     bake_minutes = forms.IntegerField(
         label="Bake time (minutes)",
         min_value=0,
-        max_value=1440,
-        initial=5,
-        help_text="How long ECS keeps blue and green running after production moved (0–1440).",
+        max_value=45,
+        initial=30,
+        help_text="How long ECS keeps blue and green running after production moved (0–45).",
     )
 
 

@@ -141,10 +141,9 @@ def run(work):
 def infrastructure_role(work, facts):
     if facts.role:
         return f"role {facts.role['RoleName']} already there"
-    requests = [(call, params) for key, _, _, call, params in plan.steps(facts, work.run.options) if key == "infrastructure_role"]
-    made = work.call("iam", "create_role", **requests[0][1])["Role"]
+    made = work.call("iam", "create_role", **plan.create_role(facts))["Role"]
     work.keep("role", made["RoleName"])
-    work.call("iam", "attach_role_policy", **requests[1][1])
+    work.call("iam", "attach_role_policy", **plan.attach_policy(facts))
     facts.role = made
     return f"created {made['RoleName']}"
 

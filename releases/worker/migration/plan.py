@@ -4,42 +4,48 @@ them. Pure: reads `Facts` and the page's options."""
 import copy
 import json
 
+from provisioning.worker import ecs_blue_green as blue_green
+from provisioning.worker.iam_roles import trust
 from releases.worker.migration.survey import IMAGE_DEFINITIONS, image_definitions, infrastructure_role_name
 
-ECS_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-}
-# The managed policy the guide gives the infrastructure role ("Amazon ECS infrastructure IAM role for load balancers").
-LOAD_BALANCERS_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 PIPELINE_POLICY = "ecs-deploy-action"
-RULE_PRIORITY = 1
+
+
+def arn_parts(facts):
+    """(partition, account) of the service."""
+    _, part, _, _, account, _ = (facts.service.get("serviceArn") or "arn:aws:ecs:::").split(":", 5)
+    return part, account
 
 
 def role_arn(facts):
     """The infrastructure role's ARN: as IAM has it, or as it will be (partition and account from the service's)."""
-    _, part, _, _, account, _ = (facts.service.get("serviceArn") or "arn:aws:ecs:::").split(":", 5)
+    part, account = arn_parts(facts)
     return facts.role.get("Arn") or f"arn:{part}:iam::{account}:role/{infrastructure_role_name(facts.target)}"
 
 
 def create_role(facts):
     return {
         "RoleName": infrastructure_role_name(facts.target),
-        "AssumeRolePolicyDocument": json.dumps(ECS_TRUST),
+        "AssumeRolePolicyDocument": json.dumps(trust(blue_green.INFRASTRUCTURE_TRUST)),
         "Description": f"Lets ECS move the listener rules of {facts.cluster}/{facts.new_service_name}",
     }
 
 
+def attach_policy(facts):
+    part, _ = arn_parts(facts)
+    arn = f"arn:{part}:iam::aws:policy/{blue_green.INFRASTRUCTURE_POLICY}"
+    return {"RoleName": infrastructure_role_name(facts.target), "PolicyArn": arn}
+
+
 def listener_rule(facts, route):
-    forward = [
-        {"TargetGroupArn": facts.production_group, "Weight": 1},
-        {"TargetGroupArn": facts.alternate_group, "Weight": 0},
-    ]
+    """Every request on the listener to the production target group (100) and the alternate (0), after the
+    listener's other rules, as provisioning.worker.ecs_blue_green makes them for a new setup."""
+    weights = {facts.production_group: 100, facts.alternate_group: 0}
     return {
         "ListenerArn": facts.listeners[route]["ListenerArn"],
-        "Priority": RULE_PRIORITY,
-        "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}}],
-        "Actions": [{"Type": "forward", "ForwardConfig": {"TargetGroups": forward}}],
+        "Priority": blue_green.next_priority(facts.rules.get(route, [])),
+        "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": blue_green.RULE_PATHS}}],
+        "Actions": [blue_green.forward(weights)],
     }
 
 
@@ -86,19 +92,19 @@ def create_service(facts, options, rules):
         "taskDefinition": primary["taskDefinition"],
         "desiredCount": old.get("desiredCount", 1),
         "deploymentController": {"type": "ECS"},
-        "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": int(options.get("bake_minutes", 5))},
+        "deploymentConfiguration": blue_green.deployment_configuration(
+            options.get("bake_minutes", blue_green.DEFAULT_BAKE_MINUTES)
+        ),
         "loadBalancers": [
-            {
-                "targetGroupArn": facts.production_group,
-                "containerName": name,
-                "containerPort": port,
-                "advancedConfiguration": {
-                    "alternateTargetGroupArn": facts.alternate_group,
-                    "productionListenerRule": rules.get("prod", "<the production rule's ARN>"),
-                    "testListenerRule": rules.get("test", "<the test rule's ARN>"),
-                    "roleArn": role_arn(facts),
-                },
-            }
+            blue_green.load_balancer_entry(
+                target_group_arn=facts.production_group,
+                alternate_target_group_arn=facts.alternate_group,
+                container_name=name,
+                container_port=port,
+                production_rule_arn=rules.get("prod", "<the production rule's ARN>"),
+                test_rule_arn=rules.get("test", "<the test rule's ARN>"),
+                role_arn=role_arn(facts),
+            )
         ],
         "tags": [{"key": "migrated-from", "value": f"{facts.cluster}/{facts.service_name}"}],
     }
@@ -142,8 +148,8 @@ def steps(facts, options):
     if not facts.role:
         role = infrastructure_role_name(facts.target)
         listed.append(("infrastructure_role", "IAM", f"Create role {role}, trusted by ecs.amazonaws.com", "iam.CreateRole", create_role(facts)))
-        attach = {"RoleName": role, "PolicyArn": LOAD_BALANCERS_POLICY}
-        listed.append(("infrastructure_role", "IAM", f"Attach AmazonECSInfrastructureRolePolicyForLoadBalancers to {role}", "iam.AttachRolePolicy", attach))
+        attach = attach_policy(facts)
+        listed.append(("infrastructure_role", "IAM", f"Attach {blue_green.INFRASTRUCTURE_POLICY} to {role}", "iam.AttachRolePolicy", attach))
     for route, label in (("prod", "production"), ("test", "test")):
         port = facts.listeners.get(route, {}).get("Port")
         listed.append(
@@ -151,7 +157,7 @@ def steps(facts, options):
                 "listener_rules",
                 "Listeners",
                 f"Add a rule to the {label} listener (port {port}): every path forwarded to the production target "
-                "group (weight 1) and the other (weight 0); its default action stays as CodeDeploy left it",
+                "group (weight 100) and the other (weight 0); its default action stays as CodeDeploy left it",
                 "elbv2.CreateRule",
                 listener_rule(facts, route),
             )
