@@ -13,9 +13,16 @@ class Refused(Exception):
     """The phase is not available now; the message says why."""
 
 
-def checklist(phase, target):
-    service, new = target.service_name, f"{target.service_name}-ecs"
-    group = f"{target.application_name}/{target.deployment_group_name}"
+def checklist(phase, target, saved=None):
+    """The phase's sub-actions; a roll back or deletion names what the run found (`saved["before"]`)."""
+    before = (saved or {}).get("before") or {
+        "service": target.service_name,
+        "new_service": f"{target.service_name}-ecs",
+        "application": target.application_name,
+        "group": target.deployment_group_name,
+    }
+    service, new, application = before["service"], before["new_service"], before["application"]
+    group = f"{application}/{before['group']}"
     lists = {
         MigrationRun.DRY_RUN: [
             ("survey", "Read the pipeline, deployment group, service, listeners and source (read-only calls)"),
@@ -46,11 +53,17 @@ def checklist(phase, target):
         MigrationRun.DELETE: [
             ("check", "The pipeline deploys with the Amazon ECS action"),
             ("deployment_group", f"Delete CodeDeploy deployment group {group}"),
-            ("application", f"Delete CodeDeploy application {target.application_name} if it has no other group"),
+            ("application", f"Delete CodeDeploy application {application} if it has no other group"),
             ("old_service", f"Delete service {service}"),
         ],
     }
     return [{"key": key, "label": label, "status": "pending", "detail": ""} for key, label in lists[phase]]
+
+
+def codedeploy_service(target):
+    """The CodeDeploy service's name: the target's, or, once moved, the one the run found."""
+    where, moved = standing(target)
+    return moved.saved["before"]["service"] if moved else target.service_name
 
 
 def latest(target, phase):
@@ -98,7 +111,7 @@ def start(target, phase, *, request, options=None):
                 phase=phase,
                 options=options,
                 saved=saved,
-                actions=checklist(phase, target),
+                actions=checklist(phase, target, saved),
                 requested_by=request.user,
                 region=target.region,
                 profile=target.profile,

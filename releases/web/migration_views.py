@@ -41,8 +41,16 @@ def _context(request, target, form):
     runs = {phase: moves.latest(target, phase) for phase, _ in MigrationRun.PHASES}
     offered = moves.offered(target)
     allowed = {phase for phase in offered if has_role(request.user, PHASE_ROLE[phase])}
-    return {"target": target, "standing": where, "moved": moved, "runs": runs, "offered": offered}
-    | {"allowed": allowed, "form": form, "dry": runs[MigrationRun.DRY_RUN]}
+    return {
+        "target": target,
+        "standing": where,
+        "moved": moved,
+        "runs": runs,
+        "offered": offered,
+        "allowed": allowed,
+        "form": form,
+        "dry": runs[MigrationRun.DRY_RUN],
+    }
 
 
 @require_POST
@@ -60,8 +68,9 @@ def _start(request, pk, phase):
         if not form.is_valid():
             return render(request, "releases/migration.html", _context(request, target, form), status=400)
         options = form.cleaned_data
-    if phase == MigrationRun.DELETE and request.POST.get("confirm") != target.service_name:
-        messages.error(request, f"Type the service's name, {target.service_name}, to delete the CodeDeploy resources.")
+    old = moves.codedeploy_service(target)
+    if phase == MigrationRun.DELETE and request.POST.get("confirm") != old:
+        messages.error(request, f"Type the CodeDeploy service's name, {old}, to delete the CodeDeploy resources.")
         return redirect("release-migration", pk)
     try:
         moves.start(target, phase, request=request, options=options)

@@ -2,7 +2,6 @@
 (`run.saved`), so that Roll back undoes exactly that, and a rerun skips what is done."""
 
 import io
-import json
 import zipfile
 
 from dashboard import aws
@@ -11,8 +10,6 @@ from releases.models import ReleaseTarget
 from releases.service_deployments import CODEDEPLOY
 from releases.worker.migration import plan, preconditions, survey
 from releases.worker.track import track_pipeline
-
-WAIT_SECONDS = 5
 
 
 class Work:
@@ -47,7 +44,10 @@ class Work:
             action.update(status="waiting", detail=waiting.message)
             raise
         except Exception as error:
-            action.update(status="failed", detail=f"{getattr(error, 'code', type(error).__name__)}: {getattr(error, 'message', error)}")
+            action.update(
+                status="failed",
+                detail=f"{getattr(error, 'code', type(error).__name__)}: {getattr(error, 'message', error)}",
+            )
             raise
         action.update(status="done", detail=detail)
         self.run.save_progress(saved=self.saved)
@@ -89,6 +89,8 @@ def dry_run(work):
         return f"{len(failed)} failed" if failed else "all passed"
 
     def shown():
+        if not work.run.passed:
+            return "none: a precondition failed"
         work.run.plan = plan.shown(found["facts"], work.run.options)
         work.run.save_progress(plan=work.run.plan)
         return f"{len(work.run.plan)} changes"
@@ -164,7 +166,9 @@ def image_definitions(work, facts):
         return "already there, as it should be"
     config = facts.files_action["configuration"]
     if facts.files_action["actionTypeId"]["provider"] == "CodeCommit":
-        branch = work.call("codecommit", "get_branch", repositoryName=config["RepositoryName"], branchName=config["BranchName"])
+        branch = work.call(
+            "codecommit", "get_branch", repositoryName=config["RepositoryName"], branchName=config["BranchName"]
+        )
         work.call(
             "codecommit",
             "create_commit",
@@ -176,7 +180,9 @@ def image_definitions(work, facts):
         )
     else:
         body = work.call("s3", "get_object", Bucket=config["S3Bucket"], Key=config["S3ObjectKey"])["Body"].read()
-        work.call("s3", "put_object", Bucket=config["S3Bucket"], Key=config["S3ObjectKey"], Body=with_file(body, content))
+        work.call(
+            "s3", "put_object", Bucket=config["S3Bucket"], Key=config["S3ObjectKey"], Body=with_file(body, content)
+        )
     work.keep("image_definitions", True)
     return "written"
 
@@ -215,8 +221,10 @@ def first_deployment(work):
     service = work.call("ecs", "describe_services", cluster=before["cluster"], services=[before["new_service"]])
     current = (service.get("services") or [{}])[0].get("currentServiceDeployment")
     if not current:
-        raise Waiting(f"Waiting for ECS to start {before['new_service']}'s first service deployment.", seconds=WAIT_SECONDS)
-    deployment = work.call("ecs", "describe_service_deployments", serviceDeploymentArns=[current])["serviceDeployments"][0]
+        raise Waiting(f"Waiting for ECS to start {before['new_service']}'s first service deployment.")
+    deployment = work.call("ecs", "describe_service_deployments", serviceDeploymentArns=[current])[
+        "serviceDeployments"
+    ][0]
     status = deployment["status"]
     if status == "SUCCESSFUL":
         return f"{current.rsplit('/', 1)[-1]} SUCCESSFUL"
@@ -225,7 +233,6 @@ def first_deployment(work):
     stage = deployment.get("lifecycleStage", "")
     raise Waiting(
         f"{before['new_service']}'s first service deployment is {status}{' at ' + stage if stage else ''}.",
-        seconds=WAIT_SECONDS,
         give_up_after=None,
     )
 
@@ -263,10 +270,20 @@ def rollback(work):
     def check():
         if not made.get("new_service"):
             return "no ECS service was made"
-        found = work.call("ecs", "list_service_deployments", cluster=before["cluster"], service=before["new_service"], status=["PENDING", "IN_PROGRESS", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"])
+        found = work.call(
+            "ecs",
+            "list_service_deployments",
+            cluster=before["cluster"],
+            service=before["new_service"],
+            status=["PENDING", "IN_PROGRESS", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"],
+        )
         busy = [d["serviceDeploymentArn"].rsplit("/", 1)[-1] for d in found.get("serviceDeployments", [])]
         if busy:
-            raise StepError("DeploymentInProgress", f"Service {before['new_service']} has a service deployment in progress ({', '.join(busy)}): let it end or stop it first.")
+            raise StepError(
+                "DeploymentInProgress",
+                f"Service {before['new_service']} has a service deployment in progress ({', '.join(busy)}): "
+                "let it end or stop it first.",
+            )
         return "no service deployment in progress"
 
     work.do("check", check)
@@ -280,13 +297,17 @@ def rollback(work):
 
 def scaled_out(work):
     before = work.saved["before"]
-    service = work.call("ecs", "describe_services", cluster=before["cluster"], services=[before["service"]])["services"][0]
+    service = work.call("ecs", "describe_services", cluster=before["cluster"], services=[before["service"]])[
+        "services"
+    ][0]
     if service["desiredCount"] != before["desired"]:
         scale(work, before["desired"])
-        raise Waiting(f"Waiting for {before['service']}'s {before['desired']} task(s) to run.", seconds=WAIT_SECONDS)
+        raise Waiting(f"Waiting for {before['service']}'s {before['desired']} task(s) to run.")
     primary = next((s for s in service.get("taskSets", []) if s.get("status") == "PRIMARY"), {})
     if primary.get("runningCount", 0) < before["desired"]:
-        raise Waiting(f"{before['service']} runs {primary.get('runningCount', 0)} of {before['desired']} task(s).", seconds=WAIT_SECONDS)
+        raise Waiting(
+            f"{before['service']} runs {primary.get('runningCount', 0)} of {before['desired']} task(s).",
+        )
     return f"{before['service']}: {before['desired']} task(s) running"
 
 
@@ -300,7 +321,7 @@ def restore_pipeline(work):
 
 
 def delete_rules(work):
-    for route, arn in (work.made("rules") or {}).items():
+    for arn in (work.made("rules") or {}).values():
         work.find(("RuleNotFound",), "elbv2", "delete_rule", RuleArn=arn)
     return "traffic back on the listeners' default actions"
 
@@ -309,7 +330,14 @@ def delete_new_service(work):
     before = work.saved["before"]
     if not work.made("new_service"):
         return "none was made"
-    work.find(("ServiceNotFoundException", "ServiceNotActiveException"), "ecs", "delete_service", cluster=before["cluster"], service=before["new_service"], force=True)
+    work.find(
+        ("ServiceNotFoundException", "ServiceNotActiveException"),
+        "ecs",
+        "delete_service",
+        cluster=before["cluster"],
+        service=before["new_service"],
+        force=True,
+    )
     return f"{before['new_service']} deleted"
 
 
@@ -348,17 +376,30 @@ def checked_ecs(work, before):
     pipeline_now = work.call("codepipeline", "get_pipeline", name=work.target.pipeline_name)["pipeline"]
     providers = {a["actionTypeId"]["provider"] for s in pipeline_now["stages"] for a in s["actions"]}
     if "CodeDeployToECS" in providers:
-        raise StepError("StillOnCodeDeploy", f"Pipeline {work.target.pipeline_name} still deploys with CodeDeployToECS.")
+        raise StepError(
+            "StillOnCodeDeploy", f"Pipeline {work.target.pipeline_name} still deploys with CodeDeployToECS."
+        )
     return f"pipeline deploys to {before['new_service']} with the Amazon ECS action"
 
 
 def delete_group(work, before):
-    work.find(("DeploymentGroupDoesNotExistException", "ApplicationDoesNotExistException"), "codedeploy", "delete_deployment_group", applicationName=before["application"], deploymentGroupName=before["group"])
+    work.find(
+        ("DeploymentGroupDoesNotExistException", "ApplicationDoesNotExistException"),
+        "codedeploy",
+        "delete_deployment_group",
+        applicationName=before["application"],
+        deploymentGroupName=before["group"],
+    )
     return f"{before['application']}/{before['group']} deleted"
 
 
 def delete_application(work, before):
-    groups = work.find(("ApplicationDoesNotExistException",), "codedeploy", "list_deployment_groups", applicationName=before["application"])
+    groups = work.find(
+        ("ApplicationDoesNotExistException",),
+        "codedeploy",
+        "list_deployment_groups",
+        applicationName=before["application"],
+    )
     if groups is None:
         return "already gone"
     if groups.get("deploymentGroups"):
@@ -368,7 +409,14 @@ def delete_application(work, before):
 
 
 def delete_old_service(work, before):
-    work.find(("ServiceNotFoundException", "ServiceNotActiveException"), "ecs", "delete_service", cluster=before["cluster"], service=before["service"], force=True)
+    work.find(
+        ("ServiceNotFoundException", "ServiceNotActiveException"),
+        "ecs",
+        "delete_service",
+        cluster=before["cluster"],
+        service=before["service"],
+        force=True,
+    )
     return f"{before['service']} deleted"
 
 

@@ -147,9 +147,25 @@ def steps(facts, options):
     listed = []
     if not facts.role:
         role = infrastructure_role_name(facts.target)
-        listed.append(("infrastructure_role", "IAM", f"Create role {role}, trusted by ecs.amazonaws.com", "iam.CreateRole", create_role(facts)))
+        listed.append(
+            (
+                "infrastructure_role",
+                "IAM",
+                f"Create role {role}, trusted by ecs.amazonaws.com",
+                "iam.CreateRole",
+                create_role(facts),
+            )
+        )
         attach = attach_policy(facts)
-        listed.append(("infrastructure_role", "IAM", f"Attach {blue_green.INFRASTRUCTURE_POLICY} to {role}", "iam.AttachRolePolicy", attach))
+        listed.append(
+            (
+                "infrastructure_role",
+                "IAM",
+                f"Attach {blue_green.INFRASTRUCTURE_POLICY} to {role}",
+                "iam.AttachRolePolicy",
+                attach,
+            )
+        )
     for route, label in (("prod", "production"), ("test", "test")):
         port = facts.listeners.get(route, {}).get("Port")
         listed.append(
@@ -164,17 +180,65 @@ def steps(facts, options):
         )
     content = image_definitions(facts)
     verb = "Replace" if facts.image_definitions is not None else "Add"
-    listed.append(("image_definitions", "Source", f"{verb} {IMAGE_DEFINITIONS} in the {provider} source: {content.strip()}", f"{provider.lower()}.{'CreateCommit' if provider == 'CodeCommit' else 'PutObject'}", {"file": IMAGE_DEFINITIONS, "content": content}))
+    listed.append(
+        (
+            "image_definitions",
+            "Source",
+            f"{verb} {IMAGE_DEFINITIONS} in the {provider} source: {content.strip()}",
+            f"{provider.lower()}.{'CreateCommit' if provider == 'CodeCommit' else 'PutObject'}",
+            {"file": IMAGE_DEFINITIONS, "content": content},
+        )
+    )
     policy = pipeline_role_policy(facts)
-    listed.append(("pipeline_role", "IAM", f"Let the pipeline's role {policy['RoleName']} update ECS services (inline policy {PIPELINE_POLICY})", "iam.PutRolePolicy", policy))
+    listed.append(
+        (
+            "pipeline_role",
+            "IAM",
+            f"Let the pipeline's role {policy['RoleName']} update ECS services (inline policy {PIPELINE_POLICY})",
+            "iam.PutRolePolicy",
+            policy,
+        )
+    )
     create = create_service(facts, options, {})
     bake = create["deploymentConfiguration"]["bakeTimeInMinutes"]
-    listed.append(("new_service", "Service", f"Create service {facts.cluster}/{new} (controller ECS, strategy BLUE_GREEN, bake time {bake} min) running {create['taskDefinition'].rsplit('/', 1)[-1]} × {create['desiredCount']}, beside {old}", "ecs.CreateService", create))
+    listed.append(
+        (
+            "new_service",
+            "Service",
+            f"Create service {facts.cluster}/{new} (controller ECS, strategy BLUE_GREEN, bake time {bake} min) "
+            f"running {create['taskDefinition'].rsplit('/', 1)[-1]} × {create['desiredCount']}, beside {old}",
+            "ecs.CreateService",
+            create,
+        )
+    )
     scale = {"cluster": facts.cluster, "service": facts.service_name, "desiredCount": 0}
-    listed.append(("scale_in", "Service", f"Once {new}'s first deployment is SUCCESSFUL, scale {old} from {facts.service.get('desiredCount')} to 0 tasks (kept, with its CodeDeploy application and group, for Roll back)", "ecs.UpdateService", scale))
+    listed.append(
+        (
+            "scale_in",
+            "Service",
+            f"Once {new}'s first deployment is SUCCESSFUL, scale {old} from {facts.service.get('desiredCount')} "
+            "to 0 tasks (kept, with its CodeDeploy application and group, for Roll back)",
+            "ecs.UpdateService",
+            scale,
+        )
+    )
     declared = pipeline_with_ecs_action(facts)
-    deploy = {"stage": facts.deploy_stage, "action": facts.deploy_action.get("name"), "provider": "ECS", "configuration": {"ClusterName": facts.cluster, "ServiceName": new, "FileName": IMAGE_DEFINITIONS}}
-    listed.append(("pipeline", "Pipeline", f"Replace the deploy action {facts.deploy_stage}/{facts.deploy_action.get('name')} (CodeDeployToECS) by the Amazon ECS deploy action on {new}", "codepipeline.UpdatePipeline", {"name": declared["name"], **deploy}))
+    deploy = {
+        "stage": facts.deploy_stage,
+        "action": facts.deploy_action.get("name"),
+        "provider": "ECS",
+        "configuration": {"ClusterName": facts.cluster, "ServiceName": new, "FileName": IMAGE_DEFINITIONS},
+    }
+    listed.append(
+        (
+            "pipeline",
+            "Pipeline",
+            f"Replace the deploy action {facts.deploy_stage}/{facts.deploy_action.get('name')} (CodeDeployToECS) "
+            f"by the Amazon ECS deploy action on {new}",
+            "codepipeline.UpdatePipeline",
+            {"name": declared["name"], **deploy},
+        )
+    )
     return listed
 
 

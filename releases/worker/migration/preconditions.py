@@ -112,7 +112,9 @@ def listeners(facts):
             "Add a test listener (8080) on the load balancer and choose it in the deployment group's load balancer "
             "settings.",
         )
-    others = [f"{rule['RuleArn']} (priority {rule['Priority']})" for route in ("prod", "test") for rule in facts.rules[route]]
+    others = [
+        f"{rule['RuleArn']} (priority {rule['Priority']})" for route in ("prod", "test") for rule in facts.rules[route]
+    ]
     if others:
         return check(
             "listeners",

@@ -63,7 +63,9 @@ class Facts:
 
     @property
     def alternate_group(self):
-        others = [g["TargetGroupArn"] for g in self.target_groups.values() if g["TargetGroupArn"] != self.production_group]
+        others = [
+            g["TargetGroupArn"] for g in self.target_groups.values() if g["TargetGroupArn"] != self.production_group
+        ]
         return others[0] if others else ""
 
     @property
@@ -131,7 +133,9 @@ def _pipeline(facts, call, target):
                 facts.files_action = action
     executions = call("codepipeline", "list_pipeline_executions", pipelineName=target.pipeline_name, maxResults=10)
     facts.executing = [
-        e["pipelineExecutionId"] for e in executions.get("pipelineExecutionSummaries", []) if e["status"] == "InProgress"
+        e["pipelineExecutionId"]
+        for e in executions.get("pipelineExecutionSummaries", [])
+        if e["status"] == "InProgress"
     ]
 
 
@@ -217,7 +221,9 @@ def _source(facts, call, find):
             body = call("s3", "get_object", Bucket=config["S3Bucket"], Key=config["S3ObjectKey"])["Body"].read()
             with zipfile.ZipFile(io.BytesIO(body)) as archive:
                 names = archive.namelist()
-                facts.image_definitions = archive.read(IMAGE_DEFINITIONS).decode() if IMAGE_DEFINITIONS in names else None
+                facts.image_definitions = (
+                    archive.read(IMAGE_DEFINITIONS).decode() if IMAGE_DEFINITIONS in names else None
+                )
     except aws.AwsError as error:
         if error.retryable:
             raise
