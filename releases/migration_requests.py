@@ -81,7 +81,9 @@ def offered(target):
     if target.is_ecs or not target.pipeline_name:
         return set()
     dry = latest(target, MigrationRun.DRY_RUN)
-    ready = dry is not None and dry.status == MigrationRun.SUCCEEDED and dry.passed
+    changed = MigrationRun.objects.filter(target=target).exclude(phase=MigrationRun.DRY_RUN).first()
+    fresh = dry is not None and (changed is None or changed.created_at < dry.created_at)
+    ready = fresh and dry.status == MigrationRun.SUCCEEDED and dry.passed
     return {MigrationRun.DRY_RUN} | ({MigrationRun.RUN} if ready else set())
 
 

@@ -146,6 +146,7 @@ def test_a_move_rolled_back_before_the_deletion_releases_through_codedeploy_agai
     assert rolled.status == MigrationRun.SUCCEEDED, f"{rolled.error_code}: {rolled.error_message}"
     expect(page.locator("#standing")).to_have_attribute("data-standing", "codedeploy")
     expect(page.locator("#dry-run")).to_be_visible()
+    expect(page.locator("#run")).to_have_count(0)  # another run needs another dry run
 
     old = boto.ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
     assert old["desiredCount"] == 1 and old["taskSets"][0]["runningCount"] == 1

@@ -80,7 +80,7 @@ def dry_run(work):
 
     def read():
         found["facts"] = work.facts()
-        return "read-only calls only"
+        return ""
 
     def check():
         work.run.preconditions = preconditions.run(found["facts"])
