@@ -46,6 +46,9 @@ NOTIFY_CHANNEL_REMOVED = "notify.channel_removed"
 # Tracking release targets
 TARGET_TRACKED = "target.tracked"
 TARGET_UNTRACKED = "target.untracked"
+# Moving a CodeDeploy target to ECS's own blue/green (scope: the target's name; target_id: the run's id;
+# params["phase"]: dry_run, run, rollback or delete; the outcome lists the sub-actions done)
+MIGRATION = "target.migration"
 
 # Operator actions on a release target (outcome requested, then succeeded or failed)
 RELEASE_CHANGE = "release.start_execution"
@@ -140,6 +143,7 @@ LABELS = {
     SETUP_DRIFT_CHECK: "Checked a setup for drift",
     TARGET_TRACKED: "Started tracking",
     TARGET_UNTRACKED: "Stopped tracking",
+    MIGRATION: "Move to ECS blue/green",
     RELEASE_CHANGE: "Release change",
     STOP_EXECUTION: "Stop execution",
     RETRY_STAGE: "Retry stage",

@@ -124,4 +124,5 @@ def suggested(setup_name, account=""):
         "artifact_bucket": f"{setup_name}-artifacts-{account}" if account else f"{setup_name}-artifacts",
         "events_role": f"{setup_name}-events",
         "image_rule": f"{setup_name}-image-push",
+        "infrastructure_role": f"{setup_name}-ecs-infrastructure",
     }

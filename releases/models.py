@@ -713,5 +713,6 @@ class EventSource(models.Model):
         return {s.key for s in cls.objects.all() if s.healthy(now)}
 
 
+from releases.migration_models import MigrationRun  # noqa: E402,F401 (a model of this app)
 from releases.service_deployments import ServiceDeployment  # noqa: E402,F401 (a model of this app)
 from releases.smoke_models import SmokeRun, SmokeSettings  # noqa: E402, F401 - the app's models are found here

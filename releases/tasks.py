@@ -1,10 +1,12 @@
 """Celery tasks of the release console: thin wrappers around plain functions that tests call directly."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from dashboard import jobs
 from releases.models import TrackRequest
 from releases.worker import action_sending, polling, smoke_runs
+from releases.worker.migration import runner as migration_runner
 from releases.worker.track import run_track_request
 
 
@@ -51,3 +53,11 @@ def reconcile_action(self, action_id):
 def smoke_attempt(self, run_id):
     """One attempt of a smoke check run; it queues the next (releases/worker/smoke_runs.py)."""
     smoke_runs.attempt(run_id, owner=jobs.owner_of(self))
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True)
+def run_migration(self, run_id):
+    """One phase of a move to ECS blue/green; a waiting run is queued again for when it wakes."""
+    run = migration_runner.execute(run_id, owner=jobs.owner_of(self))
+    if run is not None and run.status == run.WAITING:
+        jobs.enqueue(run, countdown=max(0.0, (run.wake_at - timezone.now()).total_seconds()))

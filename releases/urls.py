@@ -1,6 +1,6 @@
 from django.urls import path
 
-from releases.web import gone_views, smoke_views, views
+from releases.web import gone_views, migration_views, smoke_views, views
 
 urlpatterns = [
     path("", views.index, name="releases"),
@@ -14,6 +14,10 @@ urlpatterns = [
     path("<int:pk>/freeze/<int:freeze_pk>/end/", views.end_freeze, name="release-freeze-end"),
     path("<int:pk>/four-eyes/", views.choose_four_eyes, name="release-four-eyes"),
     path("<int:pk>/smoke-checks/", smoke_views.smoke_settings, name="release-smoke-settings"),
+    path("<int:pk>/migrate/", migration_views.migration, name="release-migration"),
+    path("<int:pk>/migrate/<str:phase>/", migration_views.start, name="release-migration-start"),
+    path("migration-runs/<int:pk>/", migration_views.run_status, name="release-migration-run"),
+    path("migration-runs/<int:pk>/retry/", migration_views.retry, name="release-migration-retry"),
     path("four-eyes/<int:pk>/<str:answer>/", views.answer_four_eyes, name="release-four-eyes-answer"),
     path("<int:pk>/actions/<segment:kind>/", views.action, name="release-action"),
     path("actions/<int:pk>/", views.action_status, name="release-action-status"),

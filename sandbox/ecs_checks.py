@@ -112,3 +112,33 @@ def _check_role(rs, role_arn: str) -> None:
     trust = role.get("AssumeRolePolicyDocument") or {}
     if "ecs.amazonaws.com" not in (trust if isinstance(trust, str) else json.dumps(trust)):
         _refuse(f"Unable to assume the role {role_arn}: its trust policy does not allow ecs.amazonaws.com.")
+
+
+# The deployment controller changes UpdateService accepts (ECS developer guide, "Update Amazon ECS service
+# parameters", Deployment controller): CODE_DEPLOY to ECS or EXTERNAL, ECS to EXTERNAL, EXTERNAL to ECS; nothing
+# goes back to CODE_DEPLOY.
+CONTROLLER_CHANGES = {("CODE_DEPLOY", "ECS"), ("CODE_DEPLOY", "EXTERNAL"), ("ECS", "EXTERNAL"), ("EXTERNAL", "ECS")}
+
+
+def check_controller_change(before: dict, params: dict, deploying: bool) -> None:
+    """Refuse a deployment controller change the guide does not list, or one it rules out: during an ongoing
+    service deployment, or away from ECS while the configuration has a BLUE_GREEN strategy, alarms or a circuit
+    breaker."""
+    wanted = (params.get("deploymentController") or {}).get("type")
+    current = (before.get("deploymentController") or {}).get("type", "ECS")
+    if not wanted or wanted == current:
+        return
+    if (current, wanted) not in CONTROLLER_CHANGES:
+        _refuse(f"The deployment controller of a service cannot be updated from {current} to {wanted}.")
+    if deploying:
+        _refuse("The deployment controller of a service cannot be updated during an ongoing service deployment.")
+    config = before.get("deploymentConfiguration") or {}
+    if current == "ECS" and (
+        config.get("strategy") in BLUE_GREEN_STRATEGIES
+        or (config.get("alarms") or {}).get("enable")
+        or (config.get("deploymentCircuitBreaker") or {}).get("enable")
+    ):
+        _refuse(
+            "The deployment controller of a service cannot be updated from ECS while its deploymentConfiguration "
+            "includes alarms, a deployment circuit breaker or a blue/green deployment strategy."
+        )

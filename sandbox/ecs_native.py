@@ -17,7 +17,7 @@ import secrets
 from sandbox import wire
 from sandbox.api import AwsErrorResponse
 from sandbox.aws import ClientError
-from sandbox.ecs_checks import BLUE_GREEN_STRATEGIES, check_blue_green
+from sandbox.ecs_checks import BLUE_GREEN_STRATEGIES, check_blue_green, check_controller_change
 from sandbox.ecs_deployments import ServiceDeployment
 
 DEPLOYING_KEYS = ("taskDefinition", "loadBalancers", "networkConfiguration", "platformVersion", "launchType")
@@ -126,6 +126,11 @@ class EcsNative:
         if before is None:
             return None  # moto answers ServiceNotFoundException / ClusterNotFoundException
         svc = rs.ecs_native.services.get(before["serviceArn"])
+        current = (
+            rs.ecs_native.deployments.get(svc["current_deployment"]) if svc and svc["current_deployment"] else None
+        )
+        deploying = (current is not None and current.active) or len(before.get("taskSets") or []) > 1
+        check_controller_change(before, params, deploying)
         config = merged_config(svc["config"] if svc else before.get("deploymentConfiguration"), params)
         controller = params.get("deploymentController") or before.get("deploymentController")
         if not svc and not is_blue_green(controller, config):

@@ -5,6 +5,7 @@ Applied once per process by `apply()`; they patch moto's ECS backend class, neve
 
 import copy
 import functools
+import math
 
 _applied = False
 
@@ -22,6 +23,7 @@ def apply() -> None:
     _fix_service_without_security_groups(ecs)
     _fix_create_task_set(backend)
     _fix_code_deploy_service_initial_task_set(backend)
+    _fix_update_service_scales_task_sets(backend)
     _fix_default_vpc_internet_gateway()
     _fix_ecr_image_digest()
     _fix_events_test_event_pattern()
@@ -123,8 +125,8 @@ def _set_counts(backend, task_set) -> None:
     cluster_name = task_set.cluster.split("/")[-1]
     service = backend.services.get(f"{cluster_name}:{service_name}")
     desired = service.desired_count if service else 0
-    if task_set.scale.get("unit") == "PERCENT":
-        desired = int(desired * float(task_set.scale.get("value", 100)) / 100)
+    if task_set.scale.get("unit") == "PERCENT":  # "The result is always rounded up" (TaskSet.computedDesiredCount)
+        desired = math.ceil(desired * float(task_set.scale.get("value", 100)) / 100)
     task_set.computed_desired_count = desired
     task_set.running_count = desired
     task_set.pending_count = 0
@@ -156,6 +158,24 @@ def _fix_code_deploy_service_initial_task_set(backend) -> None:
         return service
 
     backend.create_service = create_service
+
+
+def _fix_update_service_scales_task_sets(backend) -> None:
+    # A task set's computedDesiredCount is "calculated by multiplying the service's desiredCount by the task set's
+    # scale percentage" (botocore's ECS model, TaskSet); moto leaves the task sets as they were when UpdateService
+    # changes a CODE_DEPLOY or EXTERNAL service's desired count, so a service scaled to 0 kept serving.
+    original = backend.update_service
+
+    @functools.wraps(original)
+    def update_service(self, service_properties):
+        scaled = service_properties.get("desired_count") is not None
+        service = original(self, service_properties)
+        if scaled:
+            for task_set in service.task_sets:
+                _set_counts(self, task_set)
+        return service
+
+    backend.update_service = update_service
 
 
 def _speed_up_iam_managed_policies() -> None:

@@ -44,6 +44,7 @@ _GROUPS = [
             events.SETUP_TEARDOWN,
             events.TARGET_TRACKED,
             events.TARGET_UNTRACKED,
+            events.MIGRATION,
             events.NOTIFY_CHANNEL_ADDED,
             events.NOTIFY_CHANNEL_REMOVED,
         ],

@@ -22,8 +22,9 @@ class Site:
 
     @property
     def part(self):
-        """The part of the product the call belongs to, by where it is."""
-        if self.path.startswith("provisioning/"):
+        """The part of the product the call belongs to, by where it is: the move to ECS blue/green changes the
+        infrastructure as the wizard does, and only admins run it."""
+        if self.path.startswith(("provisioning/", "releases/worker/migration/")):
             return "wizard"
         if self.path.startswith("sandbox_console/"):
             return "sandbox"

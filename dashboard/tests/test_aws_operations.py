@@ -102,6 +102,7 @@ def test_the_command_prints_json_with_pass_role_scoped_to_the_roles_and_services
         "codedeploy.amazonaws.com": "arn:aws:iam::123456789012:role/shop-codedeploy",
         "codepipeline.amazonaws.com": "arn:aws:iam::123456789012:role/shop-codepipeline",
         "events.amazonaws.com": "arn:aws:iam::123456789012:role/rules",
+        "ecs.amazonaws.com": "arn:aws:iam::123456789012:role/shop-ecs-infrastructure",
     }
     roles = next(s for s in document["Statement"] if s["Sid"] == "WizardRoles")
     assert "iam:CreateRole" in roles["Action"] and "arn:aws:iam::123456789012:role/shop-codedeploy" in roles["Resource"]

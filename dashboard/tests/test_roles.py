@@ -11,7 +11,7 @@ from dashboard.audit import AuditEvent, record
 from dashboard.models import AwsConnection, ConnectionCheck
 from notifications.models import Channel, Delivery
 from provisioning.tests.factories import make_setup
-from releases.models import FourEyesRequest, Freeze, OperatorAction, ReleaseTarget, TrackRequest
+from releases.models import FourEyesRequest, Freeze, MigrationRun, OperatorAction, ReleaseTarget, TrackRequest
 from sandbox_console.models import ImagePush, SandboxHealth
 
 PUBLIC, SIGNED_IN, VIEWER, OPERATOR, ADMIN = "public", "signed-in", "viewer", "operator", "admin"
@@ -63,6 +63,10 @@ MATRIX = {
     "release-four-eyes": {"POST": ADMIN},
     "release-four-eyes-answer": {"POST": OPERATOR},
     "release-smoke-settings": {"GET": ADMIN, "POST": ADMIN},
+    "release-migration": {"GET": VIEWER},
+    "release-migration-start": {"POST": ADMIN},  # the run; its dry run is an operator's (test_migration_pages.py)
+    "release-migration-run": {"GET": VIEWER},
+    "release-migration-retry": {"POST": ADMIN},
     "history": {"GET": VIEWER},
     "history-live": {"GET": VIEWER},
     "history-export-csv": {"GET": VIEWER},
@@ -104,6 +108,7 @@ def url_kwargs(db, settings):
     action = OperatorAction.objects.create(target=target, kind="reroute", reason="r", status="confirmed")
     asked = FourEyesRequest.objects.create(target=target, kind="reroute", reason="r", expires_at=now())
     freeze = Freeze.objects.create(target=target, ends_at=now() + timedelta(hours=1), reason="calm")
+    moved = MigrationRun.objects.create(target=target, phase="run", status="failed")
     setup, run = make_setup("shop")
     channel = Channel.objects.create(name="room", kind=Channel.EMAIL, recipients="ops@example.com")
     delivery = Delivery.objects.create(
@@ -132,6 +137,10 @@ def url_kwargs(db, settings):
         "release-four-eyes": {"pk": target.pk},
         "release-four-eyes-answer": {"pk": asked.pk, "answer": "decline"},
         "release-smoke-settings": {"pk": target.pk},
+        "release-migration": {"pk": target.pk},
+        "release-migration-start": {"pk": target.pk, "phase": "run"},
+        "release-migration-run": {"pk": moved.pk},
+        "release-migration-retry": {"pk": moved.pk},
         "connection-check-detail": {"pk": check.pk},
         "connection-recheck": {"pk": staging.pk},
         "connection-edit": {"pk": staging.pk},

@@ -6,7 +6,7 @@ with read calls only; the way to fix a drift is to re-run the step that owns the
 
 from dashboard import aws
 from provisioning.models import Resource
-from provisioning.worker import steps
+from provisioning.worker import ecs_blue_green, steps
 from provisioning.worker.step_context import Change
 from provisioning.worker.steps import codedeploy, pipeline, service
 
@@ -64,6 +64,12 @@ def listener(reader, resource):
     return []
 
 
+def listener_rule(reader, resource):
+    out = reader.outputs
+    pair = (out.get("target_group_1_arn", ""), out.get("target_group_2_arn", ""))
+    return ecs_blue_green.listener_rule_drift(reader, resource.arn, *pair, name=resource.name)
+
+
 def pipeline_declaration(reader, resource):
     found = reader.find(("PipelineNotFoundException",), "codepipeline", "get_pipeline", name=resource.name)
     if found is None:
@@ -77,6 +83,7 @@ COMPARED = {
     "codedeploy.deployment-group": deployment_group,
     "ecs.service": ecs_service,
     "elbv2.listener": listener,
+    "elbv2.listener-rule": listener_rule,
     "codepipeline.pipeline": pipeline_declaration,
 }
 
