@@ -111,7 +111,7 @@ OPERATIONS = [
     _op("ecs", "describe_task_definition", C, W),
     _op("ecs", "list_task_definitions", C, W),
     _op("ecs", "list_service_deployments", C, note="ECS's own blue/green: a service's deployments"),
-    _op("ecs", "describe_service_deployments", C),
+    _op("ecs", "describe_service_deployments", C, W),
     _op("ecs", "describe_service_revisions", C),
     _op("ecs", "continue_service_deployment", C, note="the console's Continue of a PAUSE hook"),
     _op("ecs", "stop_service_deployment", C, note="the console's Roll back of a service deployment"),

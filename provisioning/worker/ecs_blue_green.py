@@ -12,16 +12,12 @@ anything, so a re-run or a worker taking over changes nothing; none writes outpu
 """
 
 from provisioning.models import Resource
+from provisioning.names import DEFAULT_BAKE_MINUTES, MAX_BAKE_MINUTES  # noqa: F401 (ecs_blue_green.*_BAKE_MINUTES)
 from provisioning.worker import iam_roles
 from provisioning.worker.step_context import Change
 
 INFRASTRUCTURE_TRUST = "ecs.amazonaws.com"
 INFRASTRUCTURE_POLICY = "AmazonECSInfrastructureRolePolicyForLoadBalancers"
-# Both revisions keep running this long after production traffic moved, so a rollback is instant: the tutorial's
-# CodeDeploy keeps the original task set an hour; CodePipeline's ECS deploy action gives a whole deployment at most
-# an hour (DeploymentTimeout 1-60 minutes), so half of it is left for starting tasks and shifting traffic.
-DEFAULT_BAKE_MINUTES = 30
-MAX_BAKE_MINUTES = 45
 RULE_PATHS = ["/*"]  # every request that reaches the listener
 MISSING_RULE = ("RuleNotFound", "ListenerNotFound")
 
