@@ -98,7 +98,7 @@ def for_setup(config, outputs, engine=CODEDEPLOY):
 def download(config, outputs, filename, engine=CODEDEPLOY):
     """(content, content type) of one source file or source.zip; None if there is no such file yet."""
     found = for_setup(config, outputs, engine)
-    if found is None or filename not in CONTENT_TYPES:
+    if found is None or filename not in {*found, "source.zip"}:
         return None
     content = source_zip(found) if filename == "source.zip" else found[filename]
     return content, CONTENT_TYPES[filename]

@@ -66,3 +66,28 @@ def test_the_ecs_engine_asks_for_a_bake_time_the_deploy_action_can_wait_for(db):
         call_command("provision", "shop", "--engine", "ecs", "--bake-time-minutes", "50")
     assert "--bake-time-minutes: Ensure this value is less than or equal to 45." in str(refused.value)
     assert not Setup.objects.exists()
+
+
+def test_a_rerun_brings_the_bake_time_back_in_line_and_drift_shows_what_someone_changed(aws, sandbox):
+    from provisioning.worker import drift
+
+    provision_in_thread(sandbox, "shop", "--engine", "ecs", "--until", "service", "--sample-image")
+    aws.ecs.update_service(
+        cluster="shop-cluster",
+        service="shop-service",
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5},
+    )
+    setup = Setup.objects.get(name="shop")
+    findings = {f["kind"]: f for f in drift.findings(setup)}
+    assert findings["ecs.service"]["state"] == drift.DRIFTED
+    assert findings["ecs.service"]["changes"] == [{"what": "bake time", "aws": "5 minutes", "wanted": "30 minutes"}]
+    assert findings["elbv2.listener-rule"]["state"] == drift.IN_LINE
+
+    provision_in_thread(sandbox, "shop", "--until", "service", "--bake-time-minutes", "10")
+
+    service = aws.ecs.describe_services(cluster="shop-cluster", services=["shop-service"])["services"][0]
+    assert service["deploymentConfiguration"]["bakeTimeInMinutes"] == 10
+    run = StepRun.objects.filter(setup=setup, step="service").latest("pk")
+    assert "Changed service shop-service: bake time from 5 minutes to 10 minutes" in [a["label"] for a in run.actions]
+    setup.refresh_from_db()
+    assert [f for f in drift.findings(setup) if f["state"] in (drift.DRIFTED, drift.GONE)] == []
