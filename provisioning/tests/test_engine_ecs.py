@@ -53,7 +53,7 @@ def test_provision_with_the_ecs_engine_sets_up_ecs_blue_green_reruns_without_cha
     assert not setup.resources.exclude(state=Resource.DELETED).filter(owned=True).exists()
 
 
-def test_the_engine_is_fixed_once_the_source_files_are_kept(aws, sandbox):
+def test_the_engine_is_fixed_once_step_2_has_made_something(aws, sandbox):
     provision_in_thread(sandbox, "shop", "--until", "taskdef", "--sample-image")
     with pytest.raises(CommandError) as refused:
         call_command("provision", "shop", "--engine", "ecs", "--until", "taskdef")

@@ -4,7 +4,7 @@ import json
 
 from django.urls import reverse
 
-from provisioning.models import Resource, Setup
+from provisioning.models import Resource, Setup, StepRun
 from provisioning.tests.factories import make_setup
 
 
@@ -47,16 +47,20 @@ def test_the_ecs_engine_s_source_file_is_imagedefinitions_json(client, admin_use
     assert "imagedefinitions.json" in page and "appspec.yaml</h3>" not in page
 
 
-def test_the_engine_can_be_changed_until_the_source_files_are_kept(client, admin_user):
+def test_the_engine_can_be_changed_until_step_2_has_made_something(client, admin_user):
     setup, _ = make_setup("shop")
     client.force_login(admin_user)
     url = reverse("setup-step", args=["shop", "connect"])
     page = client.get(url).content.decode()
-    assert 'name="engine" value="ecs"' in page and "disabled" not in page.split('name="engine"')[1][:80]
-
-    Resource.objects.create(setup=setup, step="taskdef", kind="codecommit.repository", name="shop-source")
-    page = client.get(url).content.decode()
-    assert "Fixed once the source files are kept" in page
-    client.post(url, {"region": "us-east-1", "profile": "", "connection": "", "engine": "ecs"})
+    assert 'name="engine" value="ecs"' in page and "Fixed once" not in page
+    client.post(url, {"region": "us-east-1", "engine": "ecs"})
     setup.refresh_from_db()
-    assert setup.engine == "codedeploy"
+    assert setup.engine == "ecs"
+    setup.runs.update(status=StepRun.SUCCEEDED)  # the connect run that POST queued
+
+    Resource.objects.create(setup=setup, step="taskdef", kind="iam.role", name="ecsTaskExecutionRole")
+    page = client.get(url).content.decode()
+    assert "Fixed once step 2 (the task definition and source files) has made anything" in page
+    client.post(url, {"region": "us-east-1", "engine": "codedeploy"})
+    setup.refresh_from_db()
+    assert setup.engine == "ecs"

@@ -134,8 +134,8 @@ class ConnectForm(forms.Form):
                 self.fields["engine"].disabled = True
                 self.fields["engine"].initial = setup.engine
                 self.fields["engine"].help_text = (
-                    "Fixed once the source files are kept (step 2): the pipeline's files and the service depend on it. "
-                    "To choose again, tear the setup down first."
+                    "Fixed once step 2 (the task definition and source files) has made anything: the pipeline's files "
+                    "and the service depend on it. To choose again, tear the setup down first."
                 )
 
     def clean_name(self):

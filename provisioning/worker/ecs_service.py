@@ -11,7 +11,7 @@ def infrastructure_role(ctx):
 
 def listener_rule(ctx, which):
     out = ctx.outputs
-    name = f"{ctx.config['load_balancer']} {which} rule"
+    name = ecs_blue_green.rule_name(ctx.config["load_balancer"], which)
     listener = out[f"{which}_listener_arn"]
     rule = ecs_blue_green.listener_rule(ctx, name, listener, out["target_group_1_arn"], out["target_group_2_arn"])
     return {f"{which}_rule_arn": rule["arn"], "detail": rule["detail"]}
