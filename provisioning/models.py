@@ -11,18 +11,26 @@ from django.utils import timezone
 
 from dashboard import events
 from dashboard.models import AwsConnection, Job, LeaseLost, connection_of  # noqa: F401 (provisioning.models.LeaseLost)
+from releases.service_deployments import CODEDEPLOY, ECS
 
 
 class Setup(models.Model):
     """One blue/green chain: the values typed into the wizard (config) and what its steps found or made (outputs)."""
 
     CODECOMMIT, S3 = "codecommit", "s3"
+    ENGINES = [
+        (CODEDEPLOY, "CodeDeploy blue/green (the tutorial's way)"),
+        (ECS, "Amazon ECS blue/green (no CodeDeploy)"),
+    ]
 
     name = models.CharField(max_length=27, unique=True, help_text="Checked by names.validate_setup_name.")
     region = models.CharField(max_length=32)
     profile = models.CharField(max_length=64, blank=True, help_text="An AWS profile; blank: the default chain.")
     aws_connection = models.ForeignKey(
         AwsConnection, null=True, blank=True, on_delete=models.PROTECT, related_name="setups"
+    )
+    engine = models.CharField(
+        max_length=16, choices=ENGINES, default=CODEDEPLOY, help_text="Who runs the service's blue/green deployments."
     )
     config = models.JSONField(default=dict, blank=True, help_text="Every form value, by field name.")
     step_outputs = models.JSONField(
@@ -42,6 +50,11 @@ class Setup(models.Model):
 
     def connection(self):
         return connection_of(self)
+
+    @property
+    def uses_ecs(self):
+        """ECS runs the blue/green deployments itself (deployment controller ECS): no CodeDeploy."""
+        return self.engine == ECS
 
     def active_run(self):
         return self.runs.filter(status__in=StepRun.ACTIVE).first()

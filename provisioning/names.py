@@ -103,6 +103,14 @@ def validate_fargate_size(cpu, memory):
         )
 
 
+# ECS blue/green's bake time (deploymentConfiguration.bakeTimeInMinutes): both revisions keep running this long after
+# production traffic moved, so a rollback is instant. The tutorial's CodeDeploy keeps the original task set an hour;
+# CodePipeline's ECS deploy action gives a whole deployment at most an hour (DeploymentTimeout 1-60 minutes), so half
+# of it is the default, and the maximum leaves a quarter for starting tasks and shifting traffic.
+DEFAULT_BAKE_MINUTES = 30
+MAX_BAKE_MINUTES = 45
+
+
 def suggested(setup_name, account=""):
     """The names the wizard suggests: the setup's name plus a suffix."""
     return {

@@ -1,6 +1,6 @@
 """A release in plain words, for the Verify step: what it is doing now, what the user can do about it, and why
 it failed. Pure functions of what AWS answered (get_pipeline_execution, list_action_executions, get_deployment,
-batch_get_deployment_targets); no AWS calls here."""
+batch_get_deployment_targets, or ECS's describe_service_deployments); no AWS calls here."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,6 +10,7 @@ from django.utils import timezone
 from releases.models import Deployment
 
 DEPLOY_PROVIDER = "CodeDeployToECS"
+ECS_DEPLOY_PROVIDER = "ECS"  # the Amazon ECS deploy action, against a service ECS deploys blue/green itself
 # What the Verify page offers beside the message: open the console to reroute, to terminate, or just follow.
 REROUTE, TERMINATE, FOLLOW = "reroute", "terminate", "follow"
 
@@ -58,9 +59,9 @@ def minutes(count):
     return f"{count} minute{'' if count == 1 else 's'}"
 
 
-def deploy_action(actions):
+def deploy_action(actions, provider=DEPLOY_PROVIDER):
     """The latest run of the pipeline's ECS blue/green deploy action in this execution, if it started."""
-    deploys = [a for a in actions if a["input"]["actionTypeId"]["provider"] == DEPLOY_PROVIDER]
+    deploys = [a for a in actions if a["input"]["actionTypeId"]["provider"] == provider]
     return max(deploys, key=lambda a: a.get("startTime") or timezone.now()) if deploys else None
 
 
@@ -115,16 +116,18 @@ def replacement_percent(target):
     return 0
 
 
+def before_deploy(actions):
+    running = [a for a in actions if a["status"] == "InProgress"]
+    if not running:
+        return Now(FOLLOW, "Release in progress: the pipeline execution is starting.")
+    return Now(FOLLOW, f"Release in progress: {running[0]['stageName']}, running action {running[0]['actionName']}.")
+
+
 def now(actions, deployment, target):
     """What a running release is doing, and what the user can do now."""
     deploy = deploy_action(actions)
     if deploy is None or (deploy["status"] != "InProgress" and deployment is None):
-        running = [a for a in actions if a["status"] == "InProgress"]
-        if not running:
-            return Now(FOLLOW, "Release in progress: the pipeline execution is starting.")
-        return Now(
-            FOLLOW, f"Release in progress: {running[0]['stageName']}, running action {running[0]['actionName']}."
-        )
+        return before_deploy(actions)
     stage = deploy["stageName"]
     if deployment is None:
         return Now(FOLLOW, f"Release in progress: {stage}, creating the CodeDeploy deployment.")
@@ -221,3 +224,43 @@ def nobody_rerouted(deployment, target):
     tested = (by_name.get("AfterAllowTestTraffic") or {}).get("status") == "Succeeded"
     shifted = (by_name.get("BeforeAllowTraffic") or {}).get("status") not in (None, "Pending", "Skipped")
     return tested and not shifted
+
+
+ECS_DOING = {  # an ECS service deployment's lifecycle stage → what it is doing
+    "RECONCILE_SERVICE": "scaling in what an earlier deployment left running",
+    "PRE_SCALE_UP": "running the PRE_SCALE_UP hooks",
+    "SCALE_UP": "starting the new revision's tasks",
+    "POST_SCALE_UP": "running the POST_SCALE_UP hooks",
+    "TEST_TRAFFIC_SHIFT": "moving test traffic to the new revision",
+    "POST_TEST_TRAFFIC_SHIFT": "running the POST_TEST_TRAFFIC_SHIFT hooks",
+    "PRODUCTION_TRAFFIC_SHIFT": "shifting production traffic to the new revision",
+    "POST_PRODUCTION_TRAFFIC_SHIFT": "running the POST_PRODUCTION_TRAFFIC_SHIFT hooks",
+    "BAKE_TIME": (
+        "baking: production traffic is on the new revision, and the original keeps running for the bake time so "
+        "that a rollback is instant (Roll back is in the release console)"
+    ),
+    "CLEAN_UP": "scaling the original revision in",
+}
+
+
+def ecs_now(actions, deployment):
+    """What a running release of a service ECS deploys blue/green itself is doing (`deployment`: the service
+    deployment its deploy action started, as describe_service_deployments answers it, or None before it has)."""
+    deploy = deploy_action(actions, ECS_DEPLOY_PROVIDER)
+    if deploy is None or (deploy["status"] != "InProgress" and deployment is None):
+        return before_deploy(actions)
+    stage = deploy["stageName"]
+    if deployment is None:
+        return Now(FOLLOW, f"Release in progress: {stage}, starting the service deployment.")
+    name, status = deployment["serviceDeploymentArn"].rsplit("/", 1)[-1], deployment["status"]
+    if status == "PENDING":
+        return Now(FOLLOW, f"Release in progress: {stage}, service deployment {name} is pending.")
+    if status == "IN_PROGRESS":
+        doing = ECS_DOING.get(deployment.get("lifecycleStage", ""), f"service deployment {name} in progress")
+        return Now(FOLLOW, f"Release in progress: {stage}, {doing}.")
+    if status in ("ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"):
+        reason = f" ({sentence(deployment['statusReason'])})" if deployment.get("statusReason") else ""
+        return Now(FOLLOW, f"Release in progress: {stage}, service deployment {name} is rolling back{reason}.")
+    return Now(
+        FOLLOW, f"Release in progress: {stage}, service deployment {name} ended {status}; the pipeline is ending."
+    )

@@ -75,6 +75,8 @@ def test_each_part_needs_what_the_issue_lists():
     assert {"sts:GetCallerIdentity", "iam:SimulatePrincipalPolicy", "events:ListRuleNamesByTarget"} <= console
     assert {"codedeploy:ListDeployments", "iam:GetRolePolicy", "elasticloadbalancing:DescribeListeners"} <= console
     assert {"iam:CreateServiceLinkedRole", "iam:PassRole", "events:PutRule", "ecr:TagResource"} <= wizard
+    rules = {f"elasticloadbalancing:{verb}" for verb in ("CreateRule", "ModifyRule", "DeleteRule", "DescribeRules")}
+    assert rules <= wizard  # ECS blue/green's listener rules
     assert "ecr:PutImage" not in console | wizard  # the sandbox page's push is in no printed policy
     assert "ecs:CreateCluster" not in console
 

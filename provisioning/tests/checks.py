@@ -249,3 +249,87 @@ def provision_in_thread(sandbox, *args, propagation=60):
         thread.join(0.05)
     assert failures == []
     return waited
+
+
+def assert_set_up_with_ecs_blue_green(aws, name, *, source="codecommit", bake_minutes=30):
+    """The setup as the ECS engine makes it: the tutorial's first three steps, then ECS's own blue/green (the ECS
+    developer guide's resources) in place of CodeDeploy, and a pipeline with the Amazon ECS deploy action."""
+    repo = aws.ecr.describe_repositories(repositoryNames=[f"{name}-images"])["repositories"][0]
+    if source == "codecommit":
+        repository = f"{name}-source"
+        branch = aws.codecommit.get_branch(repositoryName=repository, branchName="master")["branch"]
+        tree = aws.codecommit.get_folder(repositoryName=repository, commitSpecifier=branch["commitId"], folderPath="/")
+        assert [f["relativePath"] for f in tree["files"]] == ["imagedefinitions.json"]
+        text = aws.codecommit.get_file(
+            repositoryName=repository, commitSpecifier=branch["commitId"], filePath="imagedefinitions.json"
+        )["fileContent"]
+        assert json.loads(text) == [{"name": "sample-website", "imageUri": f"{repo['repositoryUri']}:latest"}]
+
+    groups = aws.elbv2.describe_target_groups(Names=[f"{name}-tg-1", f"{name}-tg-2"])["TargetGroups"]
+    pair = {g["TargetGroupName"]: g["TargetGroupArn"] for g in groups}
+    balancer = aws.elbv2.describe_load_balancers(Names=[f"{name}-alb"])["LoadBalancers"][0]
+    listeners = aws.elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]
+    rules = {}
+    for listener in listeners:
+        (rule,) = [
+            r for r in aws.elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"] if not r["IsDefault"]
+        ]
+        assert rule["Conditions"][0]["Field"] == "path-pattern"
+        forwarded = {g["TargetGroupArn"] for g in rule["Actions"][0]["ForwardConfig"]["TargetGroups"]}
+        assert forwarded == set(pair.values())
+        rules[listener["Port"]] = rule["RuleArn"]
+
+    assert trusted_by(aws, f"{name}-ecs-infrastructure", "ecs.amazonaws.com")
+    assert attached(aws, f"{name}-ecs-infrastructure") == {"AmazonECSInfrastructureRolePolicyForLoadBalancers"}
+    service = aws.ecs.describe_services(cluster=f"{name}-cluster", services=[f"{name}-service"])["services"][0]
+    assert service["deploymentController"] == {"type": "ECS"}
+    assert service["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+    assert service["deploymentConfiguration"]["bakeTimeInMinutes"] == bake_minutes
+    (load_balancer,) = service["loadBalancers"]
+    assert load_balancer["targetGroupArn"] == pair[f"{name}-tg-1"]
+    assert load_balancer["advancedConfiguration"] == {
+        "alternateTargetGroupArn": pair[f"{name}-tg-2"],
+        "productionListenerRule": rules[80],
+        "testListenerRule": rules[8080],
+        "roleArn": f"arn:aws:iam::{ACCOUNT}:role/{name}-ecs-infrastructure",
+    }
+    gone(lambda: aws.codedeploy.get_application(applicationName=f"{name}-app"), "ApplicationDoesNotExistException")
+
+    pipeline = aws.codepipeline.get_pipeline(name=f"{name}-pipeline")["pipeline"]
+    (deploy,) = pipeline["stages"][-1]["actions"]
+    assert deploy["actionTypeId"]["provider"] == "ECS"
+    assert deploy["inputArtifacts"] == [{"name": "SourceArtifact"}]
+    assert deploy["configuration"] == {
+        "ClusterName": f"{name}-cluster",
+        "ServiceName": f"{name}-service",
+        "FileName": "imagedefinitions.json",
+        "DeploymentTimeout": "60",
+    }
+    return rules, pair
+
+
+def assert_released_with_ecs(aws, name, rules, pair):
+    """The service's current deployment succeeded, and production traffic is all on the group it deployed to."""
+    service = aws.ecs.describe_services(cluster=f"{name}-cluster", services=[f"{name}-service"])["services"][0]
+    arn = service["currentServiceDeployment"]
+    (deployment,) = aws.ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"]
+    assert deployment["status"] == "SUCCESSFUL"
+    (revision,) = aws.ecs.describe_service_revisions(serviceRevisionArns=[deployment["targetServiceRevision"]["arn"]])[
+        "serviceRevisions"
+    ]
+    new_group = revision["resolvedConfiguration"]["loadBalancers"][0]["targetGroupArn"]
+    assert new_group in pair.values()
+    for rule_arn in rules.values():
+        rule = aws.elbv2.describe_rules(RuleArns=[rule_arn])["Rules"][0]
+        weights = {g["TargetGroupArn"]: g["Weight"] for g in rule["Actions"][0]["ForwardConfig"]["TargetGroups"]}
+        assert weights[new_group] == 100 and sum(weights.values()) == 100, weights
+    return deployment
+
+
+def assert_nothing_left_with_ecs(aws, name):
+    gone(lambda: aws.iam.get_role(RoleName=f"{name}-ecs-infrastructure"), "NoSuchEntity")
+    gone(lambda: aws.elbv2.describe_load_balancers(Names=[f"{name}-alb"]), "LoadBalancerNotFound")
+    gone(lambda: aws.codepipeline.get_pipeline(name=f"{name}-pipeline"), "PipelineNotFoundException")
+    assert aws.ecs.list_task_definitions(familyPrefix=name, status="ACTIVE")["taskDefinitionArns"] == []
+    clusters = aws.ecs.describe_clusters(clusters=[f"{name}-cluster"])["clusters"]
+    assert all(cluster["status"] == "INACTIVE" for cluster in clusters)

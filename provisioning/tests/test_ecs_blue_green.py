@@ -42,8 +42,9 @@ def balanced(aws, sandbox):
 
 def production_rule(setup):
     out = setup.outputs
+    name = ecs_blue_green.rule_name("shop-alb", "production")
     return lambda ctx: ecs_blue_green.listener_rule(
-        ctx, "shop-alb:80 rule", out["production_listener_arn"], out["target_group_1_arn"], out["target_group_2_arn"]
+        ctx, name, out["production_listener_arn"], out["target_group_1_arn"], out["target_group_2_arn"]
     )
 
 
@@ -98,26 +99,26 @@ def test_a_release_moving_the_weights_is_not_drift_but_another_target_group_is_a
     moved = ecs_blue_green.forward({pair[0]: 0, pair[1]: 100})  # what ECS does in a release
     aws.elbv2.modify_rule(RuleArn=made["arn"], Actions=[moved])
     reader = drift.Reader(balanced)
-    assert ecs_blue_green.listener_rule_drift(reader, made["arn"], *pair, name="shop-alb:80 rule") == []
+    assert ecs_blue_green.listener_rule_drift(reader, made["arn"], *pair, name="shop-alb production rule") == []
 
     other = aws.elbv2.create_target_group(Name="other", Protocol="HTTP", Port=80, VpcId=out["vpc_id"], TargetType="ip")
     other = other["TargetGroups"][0]["TargetGroupArn"]
     aws.elbv2.modify_rule(RuleArn=made["arn"], Actions=[{"Type": "forward", "TargetGroupArn": other}])
-    (change,) = ecs_blue_green.listener_rule_drift(reader, made["arn"], *pair, name="shop-alb:80 rule")
+    (change,) = ecs_blue_green.listener_rule_drift(reader, made["arn"], *pair, name="shop-alb production rule")
     assert (change.what, change.aws, change.wanted) == ("target groups", "other", "shop-tg-1, shop-tg-2")
     finding = next(f for f in drift.findings(balanced) if f["kind"] == "elbv2.listener-rule")
     assert finding["state"] == drift.DRIFTED
 
     again, labels = piece(balanced, production_rule(balanced))
     assert again["arn"] == made["arn"]
-    changed = "Changed listener rule shop-alb:80 rule: target groups from other to shop-tg-1, shop-tg-2"
+    changed = "Changed listener rule shop-alb production rule: target groups from other to shop-tg-1, shop-tg-2"
     assert labels == ["piece", changed]
     rule = aws.elbv2.describe_rules(RuleArns=[made["arn"]])["Rules"][0]
     assert rule["Actions"][0]["ForwardConfig"]["TargetGroups"] == [
         {"TargetGroupArn": pair[0], "Weight": 100},
         {"TargetGroupArn": pair[1], "Weight": 0},
     ]
-    assert ecs_blue_green.listener_rule_drift(reader, made["arn"], *pair, name="shop-alb:80 rule") == []
+    assert ecs_blue_green.listener_rule_drift(reader, made["arn"], *pair, name="shop-alb production rule") == []
 
 
 def test_a_rule_someone_else_made_is_adopted_and_never_changed(balanced, aws):

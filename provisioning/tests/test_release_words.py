@@ -78,3 +78,26 @@ def test_a_failed_source_action_is_named_with_codepipelines_error():
         "Pipeline execution e1234567 failed in stage Source, action Image. "
         "CodePipeline's error: ImageNotFound: No image latest.",
     )
+
+
+def ecs_action(status="InProgress"):
+    return {**deploy_action(status), "input": {"actionTypeId": {"provider": "ECS"}}}
+
+
+def service_deployment(status, stage=None, reason=None):
+    found = {"serviceDeploymentArn": "arn:aws:ecs:us-east-1:1:service-deployment/c/s/abc", "status": status}
+    return found | ({"lifecycleStage": stage} if stage else {}) | ({"statusReason": reason} if reason else {})
+
+
+def test_an_ecs_service_deployment_is_told_by_its_stage():
+    assert words.ecs_now([ecs_action()], None).message == (
+        "Release in progress: Deploy, starting the service deployment."
+    )
+    baking = words.ecs_now([ecs_action()], service_deployment("IN_PROGRESS", "BAKE_TIME"))
+    assert baking.phase == words.FOLLOW
+    assert baking.message.startswith("Release in progress: Deploy, baking: production traffic is on the new revision")
+    shifting = words.ecs_now([ecs_action()], service_deployment("IN_PROGRESS", "PRODUCTION_TRAFFIC_SHIFT"))
+    assert shifting.message == "Release in progress: Deploy, shifting production traffic to the new revision."
+    rolling = words.ecs_now([ecs_action()], service_deployment("ROLLBACK_IN_PROGRESS", reason="Hook failed"))
+    assert rolling.message == "Release in progress: Deploy, service deployment abc is rolling back (Hook failed.)."
+    assert words.ecs_now([], None).message == "Release in progress: the pipeline execution is starting."

@@ -7,7 +7,7 @@ from django.conf import settings
 from dashboard.forms import connection_field
 from dashboard.validators import no_control_characters
 from provisioning import names
-from provisioning.models import Setup
+from provisioning.models import Resource, Setup
 
 DEPLOYMENT_CONFIGS = [
     "CodeDeployDefault.ECSAllAtOnce",
@@ -23,6 +23,7 @@ def defaults(setup_name, account=""):
     return {
         "region": settings.AWS_REGION,
         "profile": settings.AWS_PROFILE,
+        "engine": Setup.ENGINES[0][0],  # the tutorial's CodeDeploy
         "image_tag": "latest",
         "container_name": "sample-website",
         "container_port": 80,
@@ -45,6 +46,7 @@ def defaults(setup_name, account=""):
         "approval": False,  # the tutorial's pipeline has none
         "approval_summary": "",
         "verify_mode": "push",
+        "bake_time_minutes": names.DEFAULT_BAKE_MINUTES,
         **suggested,
     }
 
@@ -57,7 +59,13 @@ def initial(setup):
 def placed(setup):
     """The connect step's values of a setup: its name and where it works."""
     connection = setup.aws_connection.name if setup.aws_connection_id else ""
-    return {"name": setup.name, "connection": connection, "region": setup.region, "profile": setup.profile}
+    return {
+        "name": setup.name,
+        "connection": connection,
+        "region": setup.region,
+        "profile": setup.profile,
+        "engine": setup.engine,
+    }
 
 
 def name_field(validator, label, **kwargs):
@@ -106,18 +114,41 @@ class ConnectForm(forms.Form):
         validators=[names.validate_profile],
         help_text="An AWS profile name, or blank for the default chain (environment, instance or task role).",
     )
+    engine = forms.ChoiceField(
+        label="Blue/green deployments by",
+        choices=Setup.ENGINES,
+        initial=Setup.ENGINES[0][0],
+        widget=forms.RadioSelect,
+        help_text=(
+            "CodeDeploy: the tutorial's way (a CodeDeploy application and deployment group, appspec.yaml). Amazon ECS: "
+            "ECS shifts traffic itself with listener rules; no CodeDeploy (see “Choosing an engine” in the README)."
+        ),
+    )
 
     def __init__(self, *args, setup=None, **kwargs):
         super().__init__(*args, **kwargs)
         if setup is not None:
             self.fields["name"].disabled = True
             self.fields["name"].initial = setup.name
+            if engine_fixed(setup):
+                self.fields["engine"].disabled = True
+                self.fields["engine"].initial = setup.engine
+                self.fields["engine"].help_text = (
+                    "Fixed once step 2 (the task definition and source files) has made anything: the pipeline's files "
+                    "and the service depend on it. To choose again, tear the setup down first."
+                )
 
     def clean_name(self):
         name = self.cleaned_data["name"]
         if not self.fields["name"].disabled and Setup.objects.filter(name=name).exists():
             raise forms.ValidationError("There is a setup with this name already.")
         return name
+
+
+def engine_fixed(setup):
+    """Whether the steps that depend on the engine have made something: the source files, the service."""
+    made = setup.resources.exclude(state=Resource.DELETED).exclude(step__in=("connect", "repository"))
+    return made.exists()
 
 
 class RepositoryForm(forms.Form):
@@ -196,6 +227,38 @@ class ServiceForm(forms.Form):
     cluster = name_field(names.validate_ecs_name, "Cluster")
     service = name_field(names.validate_ecs_name, "Service")
     desired_count = forms.IntegerField(label="Tasks", min_value=1, max_value=1000)
+    # With the Amazon ECS engine only:
+    infrastructure_role = name_field(
+        names.validate_iam_role,
+        "ECS infrastructure role",
+        required=False,
+        help_text="Trusted by Amazon ECS, with AmazonECSInfrastructureRolePolicyForLoadBalancers: ECS moves the "
+        "listener rules' traffic with it.",
+    )
+    bake_time_minutes = forms.IntegerField(
+        label="Bake time (minutes)",
+        min_value=0,
+        max_value=names.MAX_BAKE_MINUTES,
+        required=False,
+        help_text="How long the original revision keeps running after production traffic moved, so that a "
+        f"rollback is instant; at most {names.MAX_BAKE_MINUTES}, as the pipeline's ECS deploy action waits at most "
+        "an hour for the whole deployment.",
+    )
+
+    ECS_FIELDS = ("infrastructure_role", "bake_time_minutes")
+
+    def __init__(self, *args, setup=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if setup is not None and not setup.uses_ecs:
+            for field in self.ECS_FIELDS:
+                del self.fields[field]
+
+    def clean(self):
+        data = super().clean()
+        for field in self.ECS_FIELDS:
+            if field in self.fields and data.get(field) in (None, "") and field not in self.errors:
+                self.add_error(field, "This is needed when Amazon ECS deploys the service blue/green.")
+        return data
 
 
 # CodePipeline's CodeDeployToECS action times out after 5 days; an hour of it is kept for the rest of the release.
@@ -262,6 +325,7 @@ class VerifyForm(forms.Form):
     )
 
 
+FORMS_OF_SETUP = ("connect", "service")  # the forms that take the setup (ConnectForm, ServiceForm)
 FORMS = {
     "connect": ConnectForm,
     "repository": RepositoryForm,

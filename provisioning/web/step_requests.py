@@ -16,10 +16,11 @@ class Busy(Exception):
 
 
 def step_states(setup):
-    """[(step module, latest run or None, available)]: a step is available once every step before it succeeded."""
+    """[(step as the setup's engine names it, latest run or None, available)]: a step is available once every step
+    before it succeeded (of those the setup's engine goes through)."""
     latest = setup.latest_runs()
     states, ready = [], True
-    for step in steps.STEPS:
+    for step in steps.for_setup(setup):
         run = latest.get(step.KEY)
         states.append((step, run, ready))
         ready = ready and run is not None and run.status == StepRun.SUCCEEDED
@@ -35,7 +36,8 @@ def waits_for_image(run):
 def create_setup(values, *, user=None, request=None, enqueue=True):
     where = placement(values.get("connection"), region=values["region"], profile=values.get("profile", ""))
     with transaction.atomic():
-        setup = Setup.objects.create(name=values["name"], created_by=user, **where)
+        engine = values.get("engine") or Setup._meta.get_field("engine").default
+        setup = Setup.objects.create(name=values["name"], created_by=user, engine=engine, **where)
         run = start_step(setup, "connect", {}, user=user, request=request, enqueue=enqueue)
     return setup, run
 
@@ -56,10 +58,11 @@ def start_step(setup, key, values, *, user=None, request=None, enqueue=True, rec
                 )
                 for field, value in where.items():
                     setattr(setup, field, value)
+                setup.engine = values.get("engine") or setup.engine
                 values = {**values, "connection": connection.name if connection else ""}
             else:
                 setup.config.update(values)
-            setup.save(update_fields=["region", "profile", "aws_connection", "config"])
+            setup.save(update_fields=["region", "profile", "aws_connection", "engine", "config"])
             plan = steps.get(key).plan(setup)
             if recreate:
                 plan = [steps.service.recreate_action(setup), *plan]

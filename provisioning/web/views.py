@@ -21,7 +21,8 @@ def index(request):
 
 
 def new_setup_form(data=None):
-    return forms.ConnectForm(data, initial={"region": settings.AWS_REGION, "profile": settings.AWS_PROFILE})
+    initial = {"region": settings.AWS_REGION, "profile": settings.AWS_PROFILE, "engine": Setup.ENGINES[0][0]}
+    return forms.ConnectForm(data, initial=initial)
 
 
 @require_POST
@@ -44,19 +45,20 @@ def detail(request, name):
     current = next(
         (s for s, run, _ in step_requests.step_states(setup) if not run or run.status != StepRun.SUCCEEDED), None
     )
-    return redirect("setup-step", name, (current or steps.STEPS[-1]).KEY)
+    return redirect("setup-step", name, (current or steps.for_setup(setup)[-1]).KEY)
 
 
 @require_http_methods(["GET", "POST"])
 @role_required(ADMIN)
 def step(request, name, step):
     setup = get_object_or_404(Setup, name=name)
-    if step not in steps.KEYS:
-        raise Http404("No such step.")
     states = step_requests.step_states(setup)
-    _, run, available = states[steps.KEYS.index(step)]
+    keys = [shown.KEY for shown, _, _ in states]
+    if step not in keys:
+        raise Http404("No such step (for this setup's engine).")
+    shown, run, available = states[keys.index(step)]
     form_class = forms.FORMS[step]
-    extra = {"setup": setup} if step == "connect" else {}
+    extra = {"setup": setup} if step in forms.FORMS_OF_SETUP else {}
     initial = {**forms.initial(setup), **forms.placed(setup)}
     form = form_class(request.POST or None, initial=initial, **extra)
     if request.method == "POST" and available and step == "service" and request.POST.get("recreate") == "service":
@@ -68,12 +70,12 @@ def step(request, name, step):
         "provisioning/step.html",
         {
             "setup": setup,
-            "step": steps.get(step),
+            "step": shown,
             "states": states,
             "run": run,
             "available": available,
             "form": form,
-            "files": source_files.for_setup(initial, setup.outputs) if step == "taskdef" else None,
+            "files": source_files.for_setup(initial, setup.outputs, setup.engine) if step == "taskdef" else None,
         }
         | run_context(setup, run),
     )
@@ -95,9 +97,11 @@ def run_context(setup, run):
     }
     if run and step_requests.waits_for_image(run):
         context["waits_for_image"] = True  # for what an optional app adds below the checklist ("setup_run")
-    if run and run.step in steps.KEYS:
-        index = steps.KEYS.index(run.step)
-        context["next_step"] = steps.STEPS[index + 1] if index + 1 < len(steps.STEPS) else None
+    chosen = steps.for_setup(setup)
+    keys = [shown.KEY for shown in chosen]
+    if run and run.step in keys:
+        index = keys.index(run.step)
+        context["next_step"] = chosen[index + 1] if index + 1 < len(chosen) else None
     return context
 
 
@@ -127,7 +131,7 @@ def run_retry(request, pk):
 @role_required(ADMIN)
 def source_file(request, name, filename):
     setup = get_object_or_404(Setup, name=name)
-    found = source_files.download(forms.initial(setup), setup.outputs, filename)
+    found = source_files.download(forms.initial(setup), setup.outputs, filename, setup.engine)
     if found is None:
         raise Http404("No such file yet.")
     content, content_type = found

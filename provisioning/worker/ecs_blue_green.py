@@ -12,16 +12,12 @@ anything, so a re-run or a worker taking over changes nothing; none writes outpu
 """
 
 from provisioning.models import Resource
+from provisioning.names import DEFAULT_BAKE_MINUTES, MAX_BAKE_MINUTES  # noqa: F401 (ecs_blue_green.*_BAKE_MINUTES)
 from provisioning.worker import iam_roles
 from provisioning.worker.step_context import Change
 
 INFRASTRUCTURE_TRUST = "ecs.amazonaws.com"
 INFRASTRUCTURE_POLICY = "AmazonECSInfrastructureRolePolicyForLoadBalancers"
-# Both revisions keep running this long after production traffic moved, so a rollback is instant: the tutorial's
-# CodeDeploy keeps the original task set an hour; CodePipeline's ECS deploy action gives a whole deployment at most
-# an hour (DeploymentTimeout 1-60 minutes), so half of it is left for starting tasks and shifting traffic.
-DEFAULT_BAKE_MINUTES = 30
-MAX_BAKE_MINUTES = 45
 RULE_PATHS = ["/*"]  # every request that reaches the listener
 MISSING_RULE = ("RuleNotFound", "ListenerNotFound")
 
@@ -32,13 +28,19 @@ def infrastructure_role(ctx, name):
     return iam_roles.ensure_role(ctx, name, INFRASTRUCTURE_TRUST, managed=[INFRASTRUCTURE_POLICY])
 
 
+def rule_name(load_balancer_name, which):
+    """The inventory's name of the `which` ("production" or "test") rule on the load balancer's listener: every caller
+    names it so, so that the wizard and a later step find the same rule as theirs."""
+    return f"{load_balancer_name} {which} rule"
+
+
 def listener_rule(ctx, name, listener_arn, target_group_arn, alternate_target_group_arn):
     """The listener rule that sends every request on the listener to the service's two target groups (the first
     at weight 100, the alternate at 0, until ECS moves them). Found on the listener (the one the inventory has as
     `name`, else one forwarding only to these two groups), or created after the listener's other rules.
 
-    `name` is the rule's name in the inventory ("shop-alb:80 rule"). Answers arn, owned and detail; a rule of the
-    wizard that forwards elsewhere is brought back to the two groups (a Change shown on the run)."""
+    `name` is the rule's name in the inventory (rule_name(): "shop-alb production rule"). Answers arn, owned and
+    detail; a rule of the wizard that forwards elsewhere is brought back to the two groups (a Change on the run)."""
     pair = (target_group_arn, alternate_target_group_arn)
     found_rule = {}
 

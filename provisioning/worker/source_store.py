@@ -1,9 +1,10 @@
-"""Where the pipeline reads taskdef.json and appspec.yaml: a CodeCommit repository (as in the tutorial),
-or a zip of both in a versioned S3 bucket (for accounts that cannot create CodeCommit repositories)."""
+"""Where the pipeline reads its source files (taskdef.json and appspec.yaml, or imagedefinitions.json): a CodeCommit
+repository (as in the tutorial), or a zip of them in a versioned S3 bucket (for accounts that cannot create CodeCommit
+repositories)."""
 
 from dashboard import aws
 from provisioning.models import Setup
-from provisioning.source_files import digest, source_files, source_zip
+from provisioning.source_files import digest, for_setup, source_files, source_zip
 from provisioning.worker.iam_roles import partition
 from provisioning.worker.step_context import Action, Change, StepError
 
@@ -12,15 +13,20 @@ COMMIT_MESSAGE = "Added task definition files"
 
 def plan(setup):
     config = setup.config
+    names = file_names(setup)
     if config["source"] == Setup.S3:
         return [
             Action("source_store", f"Versioned S3 bucket {config['source_bucket']}"),
-            Action("source_files", f"Upload taskdef.json and appspec.yaml as {config['source_key']}"),
+            Action("source_files", f"Upload {names} as {config['source_key']}"),
         ]
     return [
         Action("source_store", f"CodeCommit repository {config['codecommit_repository']}"),
-        Action("source_files", f"Commit taskdef.json and appspec.yaml to {config['branch']}"),
+        Action("source_files", f"Commit {names} to {config['branch']}"),
     ]
+
+
+def file_names(setup):
+    return " and ".join(source_files(setup.config, "", engine=setup.engine))
 
 
 def run(ctx):
@@ -33,7 +39,7 @@ def run(ctx):
 
 
 def files(ctx):
-    return source_files(ctx.config, ctx.outputs["execution_role_arn"])
+    return for_setup(ctx.config, ctx.outputs, ctx.setup.engine)
 
 
 # CodeCommit ------------------------------------------------------------------------------------------------
@@ -51,7 +57,7 @@ def codecommit_repository(ctx):
             "codecommit",
             "create_repository",
             repositoryName=name,
-            repositoryDescription=f"taskdef.json and appspec.yaml of the blue/green setup {ctx.name}",
+            repositoryDescription=f"The pipeline's source files of the blue/green setup {ctx.name}",
             tags=ctx.tags("map"),
         )
         return {"arn": made["repositoryMetadata"]["Arn"]}
@@ -155,7 +161,5 @@ def upload(ctx):
     )
     if head:
         before, after = head.get("VersionId", "")[:12], made.get("VersionId", "")[:12]
-        ctx.record_changes(
-            [Change(f"{key} in {name}", "taskdef.json and appspec.yaml", f"version {before}", f"version {after}")]
-        )
+        ctx.record_changes([Change(f"{key} in {name}", file_names(ctx.setup), f"version {before}", f"version {after}")])
     return {"source_revision": made.get("VersionId", ""), "detail": f"version {made.get('VersionId', '')[:12]}"}

@@ -51,21 +51,32 @@ class Command(BaseCommand):
         overrides = {k: v for k, v in options.items() if k in fields and v is not None}
         setup = Setup.objects.filter(name=name).first()
         problems = [p for key in forms.FORMS for p in self.problems(self.form(key, setup, name, overrides))]
+        if setup and overrides.get("engine", setup.engine) != setup.engine and forms.engine_fixed(setup):
+            problems.append(
+                f"--engine: {setup.name} already deploys with {setup.engine}; tear it down to choose again."
+            )
         if problems:  # every value is checked before anything is made
             raise CommandError("; ".join(problems))
+        done = None
         for step in steps.STEPS:
             if setup is None:
                 setup, run = self.create(name, overrides)
+            elif step.KEY not in {shown.KEY for shown in steps.for_setup(setup)}:
+                if until == step.KEY:  # not a step of the setup's engine
+                    break
+                continue
             else:
                 run = self.start(setup, step.KEY, overrides)
-            self.stdout.write(f"{steps.KEYS.index(step.KEY)}. {step.TITLE}")
+            chosen = [shown.KEY for shown in steps.for_setup(setup)]
+            step = done = steps.shown(step, setup)
+            self.stdout.write(f"{chosen.index(step.KEY)}. {step.TITLE}")
             run = self.follow(run)
             if run.has_failed:
                 raise CommandError(f"{step.TITLE} failed: {run.error_code}: {run.error_message}")
             setup.refresh_from_db()
             if until == step.KEY:
                 break
-        self.stdout.write(self.style.SUCCESS(f"Setup {name}: {step.TITLE} done."))
+        self.stdout.write(self.style.SUCCESS(f"Setup {name}: {done.TITLE} done."))
 
     def form(self, key, setup, name, overrides):
         """The step's form as the wizard would fill it in, with the command's options typed over it."""
@@ -73,7 +84,7 @@ class Command(BaseCommand):
             data, extra = forms.defaults(name), {}
         else:
             data = {**forms.initial(setup), **forms.placed(setup)}
-            extra = {"setup": setup} if key == "connect" else {}
+            extra = {"setup": setup} if key in forms.FORMS_OF_SETUP else {}
         return forms.FORMS[key]({**data, **overrides, "name": name}, **extra)
 
     def create(self, name, overrides):

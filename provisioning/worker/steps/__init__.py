@@ -1,7 +1,12 @@
 """The wizard's steps, in the tutorial's order. Each module has KEY, TITLE,
-HELP (the text its page shows), OUTPUTS (the keys of Setup.outputs it may write), plan(setup) and run(ctx)."""
+HELP (the text its page shows), OUTPUTS (the keys of Setup.outputs it may write), plan(setup) and run(ctx).
 
-from provisioning.models import StepRun
+A step that reads differently when ECS runs the blue/green deployments itself (Setup.engine) has ECS_TITLE or
+ECS_HELP; one that only the CodeDeploy engine needs has ENGINES."""
+
+from dataclasses import dataclass
+
+from provisioning.models import Setup, StepRun
 from provisioning.worker.steps import (
     codedeploy,
     connect,
@@ -35,3 +40,25 @@ OWNER_OF_OUTPUT = _owners_of_outputs()  # output key → the key of the one step
 
 def get(key):
     return teardown if key == teardown.KEY else STEPS[KEYS.index(key)]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A step as a setup's pages name it: its key, its title and help for the setup's engine."""
+
+    KEY: str
+    TITLE: str
+    HELP: str
+
+
+def for_setup(setup):
+    """The steps the setup goes through, as its engine names them (ECS's own blue/green needs no CodeDeploy step)."""
+    engines = tuple(engine for engine, _ in Setup.ENGINES)
+    chosen = [step for step in STEPS if setup.engine in getattr(step, "ENGINES", engines)]
+    return [shown(step, setup) for step in chosen]
+
+
+def shown(step, setup):
+    if setup.uses_ecs:
+        return Shown(step.KEY, getattr(step, "ECS_TITLE", step.TITLE), getattr(step, "ECS_HELP", step.HELP))
+    return Shown(step.KEY, step.TITLE, step.HELP)

@@ -2,11 +2,13 @@
 
 from provisioning.worker import iam_roles
 from provisioning.worker.step_context import Action, Change, StepError
+from releases.service_deployments import CODEDEPLOY
 
 KEY, TITLE = "codedeploy", "CodeDeploy"
 HELP = (  # shown on the step's page
     "Creates the CodeDeploy application for Amazon ECS, its service role, and the blue/green deployment group."
 )
+ENGINES = (CODEDEPLOY,)  # ECS's own blue/green needs no CodeDeploy application
 OUTPUTS = ("codedeploy_role_arn",)
 SERVICE_ROLE_POLICY = "AWSCodeDeployRoleForECS"
 

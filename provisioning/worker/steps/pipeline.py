@@ -1,11 +1,12 @@
 """Step 6: the pipeline's service role and artifact bucket, the pipeline (Source: the files and the ECR image;
-Deploy: CodeDeployToECS), the EventBridge rule that starts it when an image is pushed, and the rule and queue that
-tell the release console of releases as they happen (event_queue.py)."""
+Deploy: CodeDeployToECS, or the Amazon ECS deploy action when ECS deploys blue/green itself), the EventBridge rule
+that starts it when an image is pushed, and the rule and queue that tell the release console of releases as they
+happen (event_queue.py)."""
 
 import json
 
 from provisioning.models import Setup
-from provisioning.source_files import APPSPEC_FILE, TASKDEF_FILE
+from provisioning.source_files import APPSPEC_FILE, IMAGEDEFINITIONS_FILE, TASKDEF_FILE
 from provisioning.worker import event_queue, iam_roles
 from provisioning.worker.source_store import bucket
 from provisioning.worker.step_context import Action, Change
@@ -17,6 +18,14 @@ HELP = (  # shown on the step's page
     "service role and artifact bucket, the EventBridge rule that starts it when an image is pushed, and the rule "
     "and SQS queue that tell the release console of each release as it happens."
 )
+ECS_HELP = (
+    "Creates the pipeline (Source: imagedefinitions.json and the ECR image; Deploy: the Amazon ECS deploy action, "
+    "which starts the service's blue/green deployment), its service role and artifact bucket, the EventBridge rule "
+    "that starts it when an image is pushed, and the rule and SQS queue that tell the release console of each "
+    "release as it happens."
+)
+# The ECS deploy action's longest wait for the service deployment (CodePipeline: 1 to 60 minutes).
+ECS_DEPLOY_TIMEOUT_MINUTES = 60
 OUTPUTS = ("pipeline_role_arn", "pipeline_arn", "events_role_arn", "events_queue_url", "events_queue_arn")
 SOURCE_ARTIFACT, IMAGE_ARTIFACT, IMAGE_PLACEHOLDER_NAME = "SourceArtifact", "MyImage", "IMAGE1_NAME"
 
@@ -24,10 +33,11 @@ SOURCE_ARTIFACT, IMAGE_ARTIFACT, IMAGE_PLACEHOLDER_NAME = "SourceArtifact", "MyI
 def plan(setup):
     c = setup.config
     approval = ", with an approval before Deploy" if c.get("approval") else ""
+    deploy = " (Deploy: Amazon ECS blue/green, no CodeDeploy)" if setup.uses_ecs else ""
     return [
         Action("role", f"Pipeline service role {c['pipeline_role']}"),
         Action("artifact_bucket", f"Artifact bucket {c['artifact_bucket']}"),
-        Action("pipeline", f"Pipeline {c['pipeline']}{approval}"),
+        Action("pipeline", f"Pipeline {c['pipeline']}{deploy}{approval}"),
         Action("events_role", f"Role {c['events_role']} that lets EventBridge start the pipeline"),
         Action("image_rule", f"Rule {c['image_rule']}: an image pushed to {c['ecr_repository']}:{c['image_tag']}"),
         Action("events_queue", f"Queue {event_rule.NAME} that tells the release console of releases as they happen"),
@@ -52,6 +62,29 @@ def role(ctx):
     return {"pipeline_role_arn": found["arn"], "detail": found["detail"]}
 
 
+CODEDEPLOY_DEPLOY = [
+    "codedeploy:CreateDeployment",
+    "codedeploy:GetApplication",
+    "codedeploy:GetApplicationRevision",
+    "codedeploy:GetDeployment",
+    "codedeploy:GetDeploymentConfig",
+    "codedeploy:RegisterApplicationRevision",
+    "ecs:RegisterTaskDefinition",
+    "ecs:DescribeTaskDefinition",
+]
+# The ECS deploy action: it registers a revision of the service's task definition and updates the service (CodePipeline
+# user guide, "Amazon ECS deploy action reference", service role permissions).
+ECS_DEPLOY = [
+    "ecs:DescribeServices",
+    "ecs:DescribeTaskDefinition",
+    "ecs:DescribeTasks",
+    "ecs:ListTasks",
+    "ecs:RegisterTaskDefinition",
+    "ecs:TagResource",
+    "ecs:UpdateService",
+]
+
+
 def role_policy(ctx):
     c, out, part = ctx.config, ctx.outputs, iam_roles.partition(ctx)
     buckets = [c["artifact_bucket"]] + ([c["source_bucket"]] if c["source"] == Setup.S3 else [])
@@ -62,20 +95,7 @@ def role_policy(ctx):
             "Resource": [f"arn:{part}:s3:::{b}" for b in buckets] + [f"arn:{part}:s3:::{b}/*" for b in buckets],
         },
         {"Effect": "Allow", "Action": ["ecr:DescribeImages"], "Resource": out["repository_arn"]},
-        {
-            "Effect": "Allow",
-            "Action": [
-                "codedeploy:CreateDeployment",
-                "codedeploy:GetApplication",
-                "codedeploy:GetApplicationRevision",
-                "codedeploy:GetDeployment",
-                "codedeploy:GetDeploymentConfig",
-                "codedeploy:RegisterApplicationRevision",
-                "ecs:RegisterTaskDefinition",
-                "ecs:DescribeTaskDefinition",
-            ],
-            "Resource": "*",
-        },
+        {"Effect": "Allow", "Action": ECS_DEPLOY if ctx.setup.uses_ecs else CODEDEPLOY_DEPLOY, "Resource": "*"},
         {
             "Effect": "Allow",
             "Action": "iam:PassRole",
@@ -101,7 +121,8 @@ def role_policy(ctx):
 
 
 def structure(ctx):
-    """The pipeline as the tutorial builds it in the console, with the eight CodeDeployToECS keys."""
+    """The pipeline as the tutorial builds it in the console (with the eight CodeDeployToECS keys), or with the ECS
+    deploy action in its place."""
     c, out = ctx.config, ctx.outputs
     if c["source"] == Setup.S3:
         files = source_action("S3", {"S3Bucket": c["source_bucket"], "S3ObjectKey": c["source_key"]})
@@ -114,10 +135,32 @@ def structure(ctx):
         "outputArtifacts": [{"name": IMAGE_ARTIFACT}],
         "runOrder": 1,
     }
-    deploy = {
-        "name": "Deploy",
-        "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": "CodeDeployToECS", "version": "1"},
-        "configuration": {
+    stages = [{"name": "Source", "actions": [files, image]}, {"name": "Deploy", "actions": [deploy_action(ctx)]}]
+    if c.get("approval"):
+        stages.insert(1, approval_stage(c.get("approval_summary", "")))
+    return {
+        "name": c["pipeline"],
+        "roleArn": out["pipeline_role_arn"],
+        "artifactStore": {"type": "S3", "location": c["artifact_bucket"]},
+        "stages": stages,
+    }
+
+
+def deploy_action(ctx):
+    """The tutorial's CodeDeployToECS action, or the Amazon ECS deploy action (provider ECS), which puts the image of
+    imagedefinitions.json in a new revision of the service's task definition and updates the service."""
+    c = ctx.config
+    if ctx.setup.uses_ecs:
+        provider, inputs = "ECS", [{"name": SOURCE_ARTIFACT}]
+        configuration = {
+            "ClusterName": c["cluster"],
+            "ServiceName": c["service"],
+            "FileName": IMAGEDEFINITIONS_FILE,
+            "DeploymentTimeout": str(ECS_DEPLOY_TIMEOUT_MINUTES),
+        }
+    else:
+        provider, inputs = "CodeDeployToECS", [{"name": SOURCE_ARTIFACT}, {"name": IMAGE_ARTIFACT}]
+        configuration = {
             "AppSpecTemplateArtifact": SOURCE_ARTIFACT,
             "AppSpecTemplatePath": APPSPEC_FILE,
             "TaskDefinitionTemplateArtifact": SOURCE_ARTIFACT,
@@ -126,18 +169,13 @@ def structure(ctx):
             "DeploymentGroupName": c["deployment_group"],
             "Image1ArtifactName": IMAGE_ARTIFACT,
             "Image1ContainerName": IMAGE_PLACEHOLDER_NAME,
-        },
-        "inputArtifacts": [{"name": SOURCE_ARTIFACT}, {"name": IMAGE_ARTIFACT}],
-        "runOrder": 1,
-    }
-    stages = [{"name": "Source", "actions": [files, image]}, {"name": "Deploy", "actions": [deploy]}]
-    if c.get("approval"):
-        stages.insert(1, approval_stage(c.get("approval_summary", "")))
+        }
     return {
-        "name": c["pipeline"],
-        "roleArn": out["pipeline_role_arn"],
-        "artifactStore": {"type": "S3", "location": c["artifact_bucket"]},
-        "stages": stages,
+        "name": "Deploy",
+        "actionTypeId": {"category": "Deploy", "owner": "AWS", "provider": provider, "version": "1"},
+        "configuration": configuration,
+        "inputArtifacts": inputs,
+        "runOrder": 1,
     }
 
 

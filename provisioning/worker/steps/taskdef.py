@@ -1,5 +1,6 @@
 """Step 2: the task execution role, the task definition with the real image, and taskdef.json and
-appspec.yaml kept where the pipeline reads them (a CodeCommit repository, or a zip in a versioned S3 bucket)."""
+appspec.yaml (imagedefinitions.json when ECS deploys blue/green itself) kept where the pipeline reads them (a
+CodeCommit repository, or a zip in a versioned S3 bucket)."""
 
 from provisioning.source_files import task_definition
 from provisioning.worker import iam_roles, source_store
@@ -10,6 +11,12 @@ HELP = (  # shown on the step's page
     "Creates the task execution role and registers the task definition with your image, then keeps "
     "taskdef.json and appspec.yaml where the pipeline reads them: a CodeCommit repository, or a zip in a "
     "versioned S3 bucket."
+)
+ECS_TITLE = "Task definition and image definitions"
+ECS_HELP = (
+    "Creates the task execution role and registers the task definition with your image, then keeps "
+    "imagedefinitions.json (the container and image the pipeline's Amazon ECS deploy action deploys) where the "
+    "pipeline reads it: a CodeCommit repository, or a zip in a versioned S3 bucket."
 )
 OUTPUTS = ("execution_role_arn", "task_definition_arn", "source_revision")
 EXECUTION_POLICY = "service-role/AmazonECSTaskExecutionRolePolicy"

@@ -25,12 +25,21 @@ PUSH, START = "push", "start"
 RUNNING = ("InProgress", "Stopping")
 
 
+ECS_HELP = (
+    "Tracks the pipeline in the release console and follows its first release to the end: the one that "
+    "creating the pipeline started, or one started by an image push; only when there is none does it start "
+    "one, the way chosen below. It says at each point what the service deployment is doing; the release console "
+    "shows its stages and traffic, and can roll it back."
+)
+
+
 def plan(setup):
+    which = "The ECS service deployment" if setup.uses_ecs else "The CodeDeploy deployment"
     return [
         Action("track", "Track the pipeline in the release console"),
         Action("release", "The first release: the one running (creating the pipeline starts one), or a new one"),
         Action("pipeline", "The release runs through the pipeline"),
-        Action("deployment", "The CodeDeploy deployment succeeded"),
+        Action("deployment", f"{which} succeeded"),
     ]
 
 
@@ -107,18 +116,19 @@ def follow(ctx):
         "codepipeline", "get_pipeline_execution", pipelineName=ctx.config["pipeline"], pipelineExecutionId=execution_id
     )["pipelineExecution"]
     details = action_executions(ctx, execution_id)
-    found, target = deployment_of(ctx, details)
+    if ctx.setup.uses_ecs:
+        found, target = service_deployment_of(ctx, details), None
+    else:
+        found, target = deployment_of(ctx, details)
     status = execution["status"]
     if status in RUNNING:
-        now = words.now(details, found, target)
+        now = words.ecs_now(details, found) if ctx.setup.uses_ecs else words.now(details, found, target)
         action["phase"] = now.phase
         raise Waiting(now.message, give_up_after=None)
     action.pop("phase", None)
     if status == "Succeeded":
-        return {
-            "deployment_id": found["deploymentId"] if found else "",
-            "detail": f"execution {execution_id[:8]} Succeeded",
-        }
+        deployment_id = (found.get("serviceDeploymentArn") or found.get("deploymentId")) if found else ""
+        return {"deployment_id": deployment_id, "detail": f"execution {execution_id[:8]} Succeeded"}
     release_action = ctx.run.action("release")
     release_action["skipped"].append(execution_id)
     if status == "Superseded":  # a newer release took its place: follow that one instead
@@ -135,7 +145,7 @@ def follow(ctx):
     release_action.update(
         status="pending", detail=f"execution {execution_id[:8]} ended {status}; Retry follows the next"
     )
-    failed = words.failure(execution, details, found, target)
+    failed = words.failure(execution, details, None if ctx.setup.uses_ecs else found, target)
     raise StepError(failed.code, f"{failed.message} {retry_hint(ctx, failed.code)}")
 
 
@@ -156,6 +166,8 @@ def retry_hint(ctx, code=""):
 
 
 def deployment(ctx):
+    if ctx.setup.uses_ecs:
+        return service_deployment(ctx)
     deployment_id = ctx.outputs.get("deployment_id")
     found = (
         ctx.call("codedeploy", "get_deployment", deploymentId=deployment_id)["deploymentInfo"]
@@ -192,3 +204,37 @@ def deployment_of(ctx, details):
     )
     targets = [t["ecsTarget"] for t in (answer or {}).get("deploymentTargets", []) if t.get("ecsTarget")]
     return found, targets[0] if targets else None
+
+
+def service_deployment_of(ctx, details):
+    """The ECS service deployment this execution's deploy action started (None before it has): the service's
+    current one, once it is newer than the action's start."""
+    deploy = words.deploy_action(details, words.ECS_DEPLOY_PROVIDER)
+    if deploy is None:
+        return None
+    return current_service_deployment(ctx, since=deploy.get("startTime"))
+
+
+def current_service_deployment(ctx, since=None):
+    c = ctx.config
+    found = ctx.call("ecs", "describe_services", cluster=c["cluster"], services=[c["service"]])["services"]
+    arn = found[0].get("currentServiceDeployment") if found else None
+    if not arn:
+        return None
+    answer = ctx.call("ecs", "describe_service_deployments", serviceDeploymentArns=[arn])["serviceDeployments"]
+    if not answer or (since and answer[0].get("createdAt") and answer[0]["createdAt"] < since):
+        return None
+    return answer[0]
+
+
+def service_deployment(ctx):
+    arn = ctx.outputs.get("deployment_id")
+    found = None
+    if arn:
+        answer = ctx.call("ecs", "describe_service_deployments", serviceDeploymentArns=[arn])["serviceDeployments"]
+        found = answer[0] if answer else None
+    if not found or found["status"] != "SUCCESSFUL":
+        status = found["status"] if found else "not found"
+        raise StepError("DeploymentNotSucceeded", f"The pipeline succeeded but the service deployment is {status}.")
+    name = arn.rsplit("/", 1)[-1]
+    return {"detail": f"{name} SUCCESSFUL: production traffic is on the new revision"}
