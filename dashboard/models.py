@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -315,6 +315,33 @@ class Job(models.Model):
         if finished:
             self.refresh_from_db()
         return bool(finished)
+
+
+class WaitingJob:
+    """What a job whose run waits between its actions shares (a wizard step, the move to ECS blue/green): `actions`
+    (dicts with a key and a status), and a lease under which a waiting run is claimable once it is due. Mixed in
+    before Job."""
+
+    def action(self, key):
+        return next(a for a in self.actions if a["key"] == key)
+
+    @property
+    def done_count(self):
+        return sum(1 for action in self.actions if action["status"] == "done")
+
+    def claimable(self, now):
+        return super().claimable(now) | Q(status=self.WAITING, wake_at__lte=now)
+
+    def attempts_after_claim(self):
+        return Case(When(status=self.WAITING, then=F("attempts")), default=F("attempts") + 1)
+
+    def claim(self, owner=None):
+        return super().claim(owner, wake_at=None)
+
+    @classmethod
+    def stalled(cls, now):
+        late = now - timedelta(seconds=cls.lease_seconds())
+        return super().stalled(now) | cls.objects.filter(status=cls.WAITING, wake_at__lt=late)
 
 
 class ConnectionCheck(Job):

@@ -5,12 +5,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Q, When
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from dashboard import events
-from dashboard.models import AwsConnection, Job, LeaseLost, connection_of  # noqa: F401 (provisioning.models.LeaseLost)
+from dashboard.models import AwsConnection, Job, LeaseLost, WaitingJob, connection_of  # noqa: F401 (provisioning.models.LeaseLost)
 from releases.service_deployments import CODEDEPLOY, ECS
 
 
@@ -110,7 +110,7 @@ class Outputs(Mapping):
         return sum(len(values) for values in self._by_step.values())
 
 
-class StepRun(Job):
+class StepRun(WaitingJob, Job):
     """One run of a step (or of the teardown), with its checklist of sub-actions.
 
     A worker holds a lease on a running row and renews it as it goes; a row whose lease ran out is
@@ -164,31 +164,8 @@ class StepRun(Job):
         return self.step == self.TEARDOWN
 
     @property
-    def done_count(self):
-        return sum(1 for action in self.actions if action["status"] == "done")
-
-    @property
     def percent(self):
         return round(100 * self.done_count / len(self.actions)) if self.actions else 0
-
-    def action(self, key):
-        return next(a for a in self.actions if a["key"] == key)
-
-    # The lease, beyond Job's: a waiting run is claimable once it is due -------------------------------------
-
-    def claimable(self, now):
-        return super().claimable(now) | Q(status=self.WAITING, wake_at__lte=now)
-
-    def attempts_after_claim(self):
-        return Case(When(status=self.WAITING, then=F("attempts")), default=F("attempts") + 1)
-
-    def claim(self, owner=None):
-        return super().claim(owner, wake_at=None)
-
-    @classmethod
-    def stalled(cls, now):
-        late = now - timedelta(seconds=cls.lease_seconds())
-        return super().stalled(now) | cls.objects.filter(status=cls.WAITING, wake_at__lt=late)
 
     def set_action(self, key, **changes):
         self.action(key).update(changes)

@@ -5,14 +5,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, Q, When
+from django.db.models import Q
 from django.utils import timezone
 
 from dashboard import events
-from dashboard.models import Job
+from dashboard.models import Job, WaitingJob
 
 
-class MigrationRun(Job):
+class MigrationRun(WaitingJob, Job):
     """One phase of a target's move to ECS blue/green, run by a worker: a dry run (reads only), the run, its roll
     back, or the deletion of the CodeDeploy resources. A run that waits for AWS (a service deployment, tasks to
     start) gives its lease up and is claimed again when it wakes; a retry goes on from the sub-action that failed."""
@@ -70,32 +70,9 @@ class MigrationRun(Job):
         return {"phase": self.phase, "done": done}
 
     @property
-    def done_count(self):
-        return sum(1 for action in self.actions if action["status"] == "done")
-
-    @property
     def passed(self):
         """Every precondition passed (a dry run's verdict)."""
         return bool(self.preconditions) and all(c.get("ok") is not False for c in self.preconditions)
-
-    def action(self, key):
-        return next(a for a in self.actions if a["key"] == key)
-
-    # The lease, as a wizard step run's: a waiting run is claimable once it is due ---------------------------
-
-    def claimable(self, now):
-        return super().claimable(now) | Q(status=self.WAITING, wake_at__lte=now)
-
-    def attempts_after_claim(self):
-        return Case(When(status=self.WAITING, then=F("attempts")), default=F("attempts") + 1)
-
-    def claim(self, owner=None):
-        return super().claim(owner, wake_at=None)
-
-    @classmethod
-    def stalled(cls, now):
-        late = now - timedelta(seconds=cls.lease_seconds())
-        return super().stalled(now) | cls.objects.filter(status=cls.WAITING, wake_at__lt=late)
 
     def save_progress(self, **fields):
         self._write(actions=self.actions, waiting_since=None, message="", **fields)
