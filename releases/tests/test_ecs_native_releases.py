@@ -78,6 +78,14 @@ def test_an_ecs_release_through_its_pipeline_counts_in_the_insights_and_the_hist
     assert cells[0] == "2" and cells[2:6] == ["1", "0", "1", "50%"]  # releases; succeeded, failed, rolled back
     assert cells[6] != "—"
 
+    console = client.get(target.get_absolute_url(), {"release": first.execution_id}).content.decode()
+    steps = {key: state for state, key in re.findall(r'<li class="step (\w+)" data-step="(\w+)"', console)}
+    assert steps == {"pushed": "pending", "started": "done", "deployment": "done", "test": "done", "reroute": "done",
+                     "end": "done"}  # fmt: skip
+    assert "Service deployment created" in console and "Reroute<" not in console
+    console = client.get(target.get_absolute_url(), {"release": second.execution_id}).content.decode()
+    assert re.search(r'<li class="step failed" data-step="end">\s*<strong>Rolled back', console)
+
     timeline = client.get(reverse("release-timeline", args=[target.name, first.execution_id])).content.decode()
     assert released.deployment_id in timeline
     assert re.search(

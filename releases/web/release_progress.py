@@ -1,5 +1,6 @@
 """One release, told in order: image pushed → execution started → deployment created → test traffic → reroute →
-original terminated (or rolled back), with what operators did at each step from the audit history."""
+original terminated (or rolled back), with what operators did at each step from the audit history. For a service
+ECS deploys blue/green itself: its service deployment, test traffic, production traffic, then the bake time's end."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -8,7 +9,7 @@ from django.db.models import Q
 
 from dashboard import events
 from dashboard.audit import AuditEvent
-from releases import smoke
+from releases import service_deployments, smoke
 from releases.action_kinds import KINDS
 from releases.models import Deployment, Execution
 
@@ -42,6 +43,7 @@ class Release:
     deployment: Deployment | None
     rollback: Deployment | None
     steps: list = field(default_factory=list)
+    service_deployment: service_deployments.ServiceDeployment | None = None
 
 
 def current_release(target, execution_id=None):
@@ -65,6 +67,9 @@ def current_release(target, execution_id=None):
     if deployment and deployment.rollback_deployment_id:
         rollback = target.deployments.filter(deployment_id=deployment.rollback_deployment_id).first()
     release = Release(execution, deployment, rollback)
+    if target.is_ecs:
+        linked = target.service_deployments.filter(execution_id=execution.execution_id) if execution else None
+        release.service_deployment = linked.first() if linked else target.latest_service_deployment()
     release.steps = steps(target, release)
     return release
 
@@ -94,6 +99,10 @@ def steps(target, release):
         started.state = FAILED if e.status in ("Failed", "Stopped") else DONE
         started.at = e.started_at
         started.detail = f"{e.trigger.get('triggerType', '')} · execution {e.status.lower()}".strip(" ·")
+    if target.is_ecs:
+        result = [pushed, started, *_ecs_steps(release.service_deployment)]
+        _attach_actions(target, release, {s.key: s for s in result})
+        return result
     created = Step("deployment", "Deployment created")
     if d:
         created.state, created.at = DONE, d.created_at
@@ -124,6 +133,32 @@ def steps(target, release):
     result = [step for step in result if step is not None]
     _attach_actions(target, release, {s.key: s for s in result})
     return result
+
+
+ECS_STATE = {"done": DONE, "current": CURRENT, "ended": FAILED, "to come": PENDING}
+
+
+def _ecs_steps(deployment):
+    """The service deployment's milestones, under the keys the operators' actions attach to."""
+    created = Step("deployment", "Service deployment created")
+    test, production = Step("test", "Test traffic"), Step("reroute", "Production traffic")
+    end = Step("end", "Bake time over, original revision stopped")
+    if deployment is None:
+        return [created, test, production, end]
+    created.state, created.at, created.detail = DONE, deployment.created_at, deployment.deployment_id
+    stages = {row["stage"]: ECS_STATE[row["state"]] for row in deployment.steps()}
+    test.state, production.state = stages["TEST_TRAFFIC_SHIFT"], stages["PRODUCTION_TRAFFIC_SHIFT"]
+    split = deployment.split("production")
+    if split and production.state in (CURRENT, DONE):
+        production.detail = f"{split['green']}% on the new revision"
+    if deployment.status == "SUCCESSFUL":
+        end.state, end.at = DONE, deployment.finished_at
+    elif deployment.status in service_deployments.ROLLED_BACK:
+        end.title, end.state, end.at = "Rolled back", FAILED, deployment.finished_at or deployment.stopped_at
+        end.detail = deployment.status_reason
+    elif deployment.lifecycle_stage == "BAKE_TIME" and deployment.is_active:
+        end.state, end.at, end.detail = CURRENT, deployment.bake_ends_at, "bake time: the original keeps running"
+    return [created, test, production, end]
 
 
 SMOKE_TITLES = {smoke.TEST: "Smoke checks on the test listener", smoke.PRODUCTION: "Smoke checks on production"}
