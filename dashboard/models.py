@@ -343,6 +343,45 @@ class WaitingJob:
         late = now - timedelta(seconds=cls.lease_seconds())
         return super().stalled(now) | cls.objects.filter(status=cls.WAITING, wake_at__lt=late)
 
+    @classmethod
+    def lease_seconds(cls):
+        return settings.PROVISIONING_LEASE_SECONDS
+
+    @classmethod
+    def open_statuses(cls):
+        return cls.ACTIVE
+
+    def save_progress(self, **fields):
+        """Save the checklist after a sub-action is done; any wait it had is over."""
+        self._write(actions=self.actions, waiting_since=None, message="", **fields)
+
+    def wait(self, message, seconds):
+        now = timezone.now()
+        self._write(
+            status=self.WAITING,
+            actions=self.actions,
+            message=message,
+            wake_at=now + timedelta(seconds=seconds),
+            waiting_since=self.waiting_since or now,
+            lease_owner="",
+            lease_expires_at=None,
+        )
+
+    def conclude(self, error=None, **fields):
+        super().conclude(error, actions=self.actions, message="", **fields)
+
+    def retry(self):
+        """Failed or timed out → pending, keeping the sub-actions already done. False if it had not ended so."""
+        retried = (
+            type(self)
+            .objects.filter(pk=self.pk, status__in=(self.FAILED, self.TIMED_OUT))
+            .update(
+                status=self.PENDING, error_code="", error_message="", finished_at=None, waiting_since=None, attempts=0
+            )
+        )
+        self.refresh_from_db()
+        return bool(retried)
+
 
 class ConnectionCheck(Job):
     """Who the dashboard is signed in to AWS as (STS get_caller_identity), and which of the IAM actions the

@@ -1,13 +1,11 @@
 """A setup (one run of the tutorial), the runs of its steps, and the inventory of what they made or found."""
 
 from collections.abc import Mapping
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
 from dashboard import events
 from dashboard.models import AwsConnection, Job, LeaseLost, WaitingJob, connection_of  # noqa: F401 (provisioning.models.LeaseLost)
@@ -148,14 +146,6 @@ class StepRun(WaitingJob, Job):
     def __str__(self):
         return f"{self.setup.name} {self.step} ({self.status})"
 
-    @classmethod
-    def lease_seconds(cls):
-        return settings.PROVISIONING_LEASE_SECONDS
-
-    @classmethod
-    def open_statuses(cls):
-        return cls.ACTIVE
-
     def task_options(self):
         return {"queue": settings.PROVISIONING_QUEUE} if settings.PROVISIONING_QUEUE else {}
 
@@ -173,33 +163,6 @@ class StepRun(WaitingJob, Job):
 
     def save_actions(self):
         self._write(actions=self.actions)
-
-    def save_progress(self):
-        """Save the checklist after a sub-action is done; any wait it had is over."""
-        self._write(actions=self.actions, waiting_since=None, message="")
-
-    def wait(self, message, seconds):
-        now = timezone.now()
-        self._write(
-            status=self.WAITING,
-            actions=self.actions,
-            message=message,
-            wake_at=now + timedelta(seconds=seconds),
-            waiting_since=self.waiting_since or now,
-            lease_owner="",
-            lease_expires_at=None,
-        )
-
-    def conclude(self, error=None):
-        super().conclude(error, actions=self.actions, message="")
-
-    def retry(self):
-        """Failed or timed out → pending, keeping the sub-actions already done. False if it had not ended so."""
-        retried = StepRun.objects.filter(pk=self.pk, status__in=(self.FAILED, self.TIMED_OUT)).update(
-            status=self.PENDING, error_code="", error_message="", finished_at=None, waiting_since=None, attempts=0
-        )
-        self.refresh_from_db()
-        return bool(retried)
 
 
 class Resource(models.Model):

@@ -1,12 +1,8 @@
 """Moving a CodeDeploy target to ECS's own blue/green: each dry run, run, roll back and deletion is a job with a
 checklist of resumable sub-actions, like a wizard step's (releases/worker/migration/)."""
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from dashboard import events
 from dashboard.models import Job, WaitingJob
@@ -54,14 +50,6 @@ class MigrationRun(WaitingJob, Job):
     def __str__(self):
         return f"{self.get_phase_display()} of {self.target} ({self.status})"
 
-    @classmethod
-    def lease_seconds(cls):
-        return settings.PROVISIONING_LEASE_SECONDS
-
-    @classmethod
-    def open_statuses(cls):
-        return cls.ACTIVE
-
     def outcome_scope(self):
         return self.target.name
 
@@ -73,32 +61,6 @@ class MigrationRun(WaitingJob, Job):
     def passed(self):
         """Every precondition passed (a dry run's verdict)."""
         return bool(self.preconditions) and all(c.get("ok") is not False for c in self.preconditions)
-
-    def save_progress(self, **fields):
-        self._write(actions=self.actions, waiting_since=None, message="", **fields)
-
-    def wait(self, message, seconds):
-        now = timezone.now()
-        self._write(
-            status=self.WAITING,
-            actions=self.actions,
-            message=message,
-            wake_at=now + timedelta(seconds=seconds),
-            waiting_since=self.waiting_since or now,
-            lease_owner="",
-            lease_expires_at=None,
-        )
-
-    def conclude(self, error=None, **fields):
-        super().conclude(error, actions=self.actions, message="", **fields)
-
-    def retry(self):
-        """Failed or timed out → pending, keeping the sub-actions done. False if it had not ended so."""
-        retried = MigrationRun.objects.filter(pk=self.pk, status__in=(self.FAILED, self.TIMED_OUT)).update(
-            status=self.PENDING, error_code="", error_message="", finished_at=None, waiting_since=None, attempts=0
-        )
-        self.refresh_from_db()
-        return bool(retried)
 
 
 # Where a target stands: on CodeDeploy, part way (a run that failed after changing something), moved (roll back
